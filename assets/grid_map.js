@@ -1,0 +1,233 @@
+/* Grid map behaviour: tier styling, zoom-dependent tiers, hover and click, load metrics.
+ * Everything lives under window.gridDispatch; Dash reaches it through clientside callbacks
+ * and dash-leaflet's {variable: "gridDispatch.map.*"} function props.
+ * Grid names come from data files and are only ever inserted as text, never as HTML. */
+(function () {
+  "use strict";
+  const gd = (window.gridDispatch = window.gridDispatch || {});
+  const TIERS = ["total", "general", "micro"];
+  const LABELS = {
+    zh: { total: "总网格", general: "一般网格", micro: "微网格" },
+    en: { total: "Total grid", general: "General grid", micro: "Micro-grid" },
+  };
+  // Auto mode: from these zoom levels the finer tier is drawn and becomes the clickable one.
+  const ZOOM = { general: 12.5, micro: 13.75 };
+  const BASE = {
+    streets: { color: "#7fd1ff", weight: 3, opacity: 0.9, fill: false },
+    total: { color: "#4aa3df", weight: 1.8, opacity: 0.85, fillColor: "#123a5c", fillOpacity: 0 },
+    general: { color: "#3d7fb3", weight: 1.1, opacity: 0.8, fillColor: "#123a5c", fillOpacity: 0 },
+    micro: { color: "#2f5f88", weight: 0.6, opacity: 0.75, fillColor: "#123a5c", fillOpacity: 0 },
+  };
+  const ACTIVE_FILL = 0.28;
+  const HOVER = { color: "#ffd166", weight: 2.5, opacity: 1 };
+  const SELECTED = { color: "#ffb703", weight: 3.5, opacity: 1, fillColor: "#ffb703", fillOpacity: 0.35 };
+
+  const state = (gd.state = {
+    map: null,
+    mode: "auto",
+    layers: { total: {}, general: {}, micro: {}, streets: {} },
+    counts: { total: 0, general: 0, micro: 0, streets: 0 },
+    expected: {},
+    selected: null,
+    active: null,
+  });
+  const metrics = (gd.metrics = { tiersReady: {}, mapDrawnMs: null });
+
+  function lang() {
+    return document.documentElement.lang === "en" ? "en" : "zh";
+  }
+
+  function tooltipContent(feature, tier) {
+    const el = document.createElement("div");
+    el.className = "grid-tip";
+    const kind = document.createElement("div");
+    kind.className = "grid-tip-tier";
+    kind.textContent = LABELS[lang()][tier] || "";
+    const name = document.createElement("div");
+    name.className = "grid-tip-name";
+    name.textContent = String(feature.properties.name || "");
+    const code = document.createElement("div");
+    code.className = "grid-tip-code";
+    code.textContent = String(feature.properties.code || "");
+    el.append(kind, name, code);
+    return el;
+  }
+
+  function visibleTiers(zoom) {
+    if (state.mode !== "auto") {
+      const i = TIERS.indexOf(state.mode);
+      return { shown: TIERS.slice(0, i + 1), active: state.mode };
+    }
+    if (zoom >= ZOOM.micro) return { shown: TIERS, active: "micro" };
+    if (zoom >= ZOOM.general) return { shown: ["total", "general"], active: "general" };
+    return { shown: ["total"], active: "total" };
+  }
+
+  function applyTiers() {
+    const map = state.map;
+    if (!map) return;
+    const { shown, active } = visibleTiers(map.getZoom());
+    for (const tier of TIERS) {
+      const pane = map.getPane(tier);
+      if (!pane) continue;
+      pane.style.display = shown.includes(tier) ? "" : "none";
+      pane.style.pointerEvents = tier === active ? "auto" : "none";
+    }
+    const streets = map.getPane("streets");
+    if (streets) streets.style.pointerEvents = "none";
+    if (state.active !== active) {
+      state.active = active;
+      for (const tier of TIERS) {
+        const fill = tier === active ? ACTIVE_FILL : 0;
+        for (const layer of Object.values(state.layers[tier])) {
+          if (layer !== state.selected) layer.setStyle({ fillOpacity: fill });
+        }
+      }
+    }
+    document.body.dataset.activeTier = active;
+  }
+
+  function styleFor(tier) {
+    const base = Object.assign({}, BASE[tier] || BASE.micro);
+    if (tier === state.active) base.fillOpacity = ACTIVE_FILL;
+    return base;
+  }
+
+  function restyle(layer) {
+    const tier = layer.gdTier;
+    layer.setStyle(layer === state.selected ? SELECTED : styleFor(tier));
+  }
+
+  function select(layer) {
+    const previous = state.selected;
+    state.selected = layer;
+    if (previous) restyle(previous);
+    if (layer) {
+      restyle(layer);
+      layer.bringToFront();
+    }
+  }
+
+  function noteLoaded(tier) {
+    state.counts[tier] += 1;
+    if (state.counts[tier] !== state.expected[tier]) return;
+    metrics.tiersReady[tier] = performance.now();
+    if (TIERS.every((t) => metrics.tiersReady[t])) {
+      requestAnimationFrame(() => requestAnimationFrame(() => {
+        metrics.mapDrawnMs = performance.now();
+        document.body.dataset.mapReady = "1";
+      }));
+    }
+  }
+
+  function attachMap(map) {
+    if (state.map === map) return;
+    state.map = map;
+    map.on("zoomend", applyTiers);
+    applyTiers();
+    // Fit the district whenever the map's box changes size (first layout, window or wall resize).
+    const fit = () => {
+      try {
+        map.invalidateSize({ pan: false });
+        if (gd.bounds) map.fitBounds(gd.bounds, { padding: [16, 16], animate: false });
+      } catch (err) {
+        console.warn("grid map: fit deferred", err);
+      }
+    };
+    map.whenReady(() => {
+      setTimeout(fit, 0);
+      new ResizeObserver(() => setTimeout(fit, 0)).observe(map.getContainer());
+    });
+  }
+
+  gd.map = {
+    style: function (feature, context) {
+      return styleFor(context.hideout.tier);
+    },
+    onEachFeature: function (feature, layer, context) {
+      const tier = context.hideout.tier;
+      if (context.hideout.bounds) gd.bounds = context.hideout.bounds;
+      state.expected[tier] = context.hideout.expected;
+      attachMap(context.map);
+      layer.gdTier = tier;
+      layer.gdCode = String(feature.properties.code);
+      state.layers[tier][layer.gdCode] = layer;
+      noteLoaded(tier);
+      if (tier === "streets") return;
+      layer.bindTooltip(() => tooltipContent(feature, tier), {
+        sticky: true, direction: "top", offset: [0, -12], className: "grid-tooltip",
+      });
+      layer.on("mouseover", () => { if (layer !== state.selected) layer.setStyle(HOVER); });
+      layer.on("mouseout", () => restyle(layer));
+      layer.on("click", () => {
+        select(layer);
+        window.dash_clientside.set_props("selected-grid", {
+          data: { code: layer.gdCode, tier: tier, at: Date.now() },
+        });
+      });
+    },
+    setMode: function (...clicks) {
+      const trigger = (window.dash_clientside.callback_context.triggered[0] || {}).prop_id || "";
+      const match = trigger.match(/^mode-(\w+)\.n_clicks$/);
+      state.mode = match ? match[1] : state.mode;
+      applyTiers();
+      document.querySelectorAll(".mode-button").forEach((b) => {
+        b.classList.toggle("active", b.id === `mode-${state.mode}`);
+      });
+      return state.mode;
+    },
+    clearSelection: function () {
+      select(null);
+      return null;
+    },
+    layer: function (tier, code) {
+      return state.layers[tier][code] || null;
+    },
+    ready: function () {
+      return Object.assign({}, state.counts, { drawnMs: metrics.mapDrawnMs });
+    },
+  };
+
+  gd.ui = {
+    toggleLang: function (_n, current) {
+      return current === "en" ? "zh" : "en";
+    },
+    applyLang: function (value) {
+      const l = value === "en" ? "en" : (value === "zh" ? "zh" : (document.documentElement.dataset.defaultLang || "zh"));
+      document.documentElement.lang = l;
+      const shell = document.querySelector(".app-shell");
+      if (shell) document.title = shell.dataset[l === "en" ? "centreEn" : "centreZh"] || document.title;
+      return l === "en" ? "中文" : "EN";
+    },
+    clock: function () {
+      const d = new Date();
+      const p = (n) => String(n).padStart(2, "0");
+      return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+    },
+  };
+
+  // Dash clientside callbacks look functions up as window.dash_clientside[namespace][name].
+  window.dash_clientside = Object.assign(window.dash_clientside || {}, {
+    grid_map: gd.map,
+    grid_ui: gd.ui,
+  });
+
+  // Connection state: the header shows whether this screen still reaches its server and Redis.
+  async function probe() {
+    const conn = document.getElementById("conn");
+    if (!conn) return;
+    let ok = false;
+    try {
+      const res = await fetch("/healthz", { cache: "no-store" });
+      ok = res.ok;
+    } catch (e) {
+      ok = false;
+    }
+    conn.classList.toggle("conn-ok", ok);
+    conn.classList.toggle("conn-bad", !ok);
+    const text = conn.querySelector(".conn-text");
+    if (text) text.textContent = ok ? conn.dataset.online : conn.dataset.offline;
+  }
+  setInterval(probe, 5000);
+  window.addEventListener("load", probe);
+})();

@@ -1,0 +1,60 @@
+"""The app factory: one Dash app on one Flask server, built from settings and a runtime."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dash
+from dash import html
+
+from dashboard.api.geo import bp as geo_bp
+from dashboard.runtime import Runtime
+
+
+def assets_dir() -> Path:
+    here = Path(__file__).resolve().parent
+    for candidate in (here.parent / "assets", here / "_assets"):
+        if candidate.is_dir():
+            return candidate
+    raise FileNotFoundError(f"assets folder not found next to {here}")
+
+
+def create_app(*, runtime: Runtime) -> dash.Dash:
+    """Build the web app. ``runtime`` carries the settings, Redis store and grid set."""
+    settings = runtime.settings
+    app = dash.Dash(
+        __name__,
+        use_pages=True,
+        pages_folder="",
+        assets_folder=str(assets_dir()),
+        serve_locally=True,
+        title=settings.centre_name,
+        update_title=None,
+        suppress_callback_exceptions=True,
+        compress=False,
+    )
+    app.server.secret_key = settings.secret_key
+    app.server.extensions["grid_dispatch"] = runtime
+    app.server.register_blueprint(geo_bp)
+    _register_pages()
+    app.layout = html.Div(dash.page_container, id="root")
+    _serve_local_tiles(app, settings)
+    return app
+
+
+def _register_pages() -> None:
+    from dashboard.pages import situation
+
+    dash.register_page("situation", path="/", layout=situation.layout, title="态势图")
+
+
+def _serve_local_tiles(app: dash.Dash, settings) -> None:
+    if settings.tiles != "local" or not settings.tiles_url:
+        return
+    from flask import send_from_directory
+
+    folder = Path(settings.tiles_url).expanduser().resolve()
+
+    @app.server.get("/tiles/<int:z>/<int:x>/<int:y>.png")
+    def tile(z: int, x: int, y: int):
+        return send_from_directory(folder, f"{z}/{x}/{y}.png", max_age=86400)

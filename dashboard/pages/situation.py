@@ -1,0 +1,219 @@
+"""The situation map (态势图): the whole district's three-tier grid on one big screen."""
+
+from __future__ import annotations
+
+import dash
+import dash_leaflet as dl
+from dash import Input, Output, State, callback, clientside_callback, dcc, html
+from flask import current_app
+
+from dashboard.api.geo import layer_url
+from dashboard.components import header, panel
+from dashboard.components.tiles import tile_layers
+from dashboard.i18n import Lang, t
+from geo.grids import UnknownGridError
+from geo.model import street_names
+
+#: Layer panes, bottom to top; each gets its own canvas, so draw order never depends on
+#: which layer finished loading first.
+PANES = {"micro": 410, "general": 420, "total": 430, "streets": 440}
+MODES = ("auto", "total", "general", "micro")
+
+
+def _runtime():
+    return current_app.extensions["grid_dispatch"]
+
+
+def layout(**_query) -> html.Div:
+    runtime = _runtime()
+    settings = runtime.settings
+    lang: Lang = settings.language
+    summary = runtime.grids.summary()
+    return html.Div(
+        [
+            dcc.Store(id="lang", storage_type="local"),
+            dcc.Store(id="selected-grid"),
+            dcc.Store(id="tier-mode-applied"),
+            dcc.Interval(id="clock-tick", interval=1000),
+            html.Header(
+                [
+                    html.Div(header.brand(settings.centre_name, summary, lang), className="brand",
+                             id="brand"),
+                    html.Div(header.header_figures(summary, lang), className="figures",
+                             id="figures"),
+                    html.Div(header.status(lang), className="status"),
+                ],
+                className="top-bar",
+            ),
+            html.Main(
+                [_left_column(summary, lang), _map(runtime), _panel()],
+                className="stage",
+            ),
+        ],
+        className="app-shell",
+        **{"data-centre-zh": settings.centre_name, "data-centre-en": settings.centre_name_en},
+    )
+
+
+def _left_column(summary: dict, lang: Lang) -> html.Aside:
+    return html.Aside(
+        [
+            html.H2(t("layers", lang), className="col-title", id="layers-title"),
+            html.Div(_mode_buttons(lang), className="tier-mode", id="tier-mode"),
+            html.H2(t("streets", lang), className="col-title", id="streets-title"),
+            html.Ul(id="street-list", className="street-list"),
+            html.H2(t("legend", lang), className="col-title", id="legend-title"),
+            html.Ul(_legend(lang), className="legend", id="legend"),
+            html.Div(t("hint", lang), className="hint", id="hint"),
+        ],
+        className="left-col",
+    )
+
+
+def _legend(lang: Lang) -> list[html.Li]:
+    return [
+        html.Li([html.Span(className=f"swatch swatch-{key}"), html.Span(t(f"legend.{key}", lang))])
+        for key in ("streets", "total", "general", "micro", "selected")
+    ]
+
+
+def _mode_buttons(lang: Lang) -> list[html.Button]:
+    return [
+        html.Button(t(f"mode.{m}", lang), id=f"mode-{m}", n_clicks=0,
+                    className="mode-button active" if m == "auto" else "mode-button")
+        for m in MODES
+    ]
+
+
+def _map(runtime) -> html.Div:
+    counts = runtime.grids.summary()["counts"]
+    minx, miny, maxx, maxy = runtime.grids.frame.total_bounds
+    fn = "gridDispatch.map."
+    bounds = [[miny, minx], [maxy, maxx]]
+    layers = []
+    for name, z in PANES.items():
+        expected = counts.get(name, len(runtime.grids.street_codes))
+        layers.append(dl.Pane(
+            dl.GeoJSON(
+                id=f"layer-{name}", url=layer_url(runtime, name), format="geobuf",
+                style={"variable": fn + "style"}, onEachFeature={"variable": fn + "onEachFeature"},
+                hideout={"tier": name, "expected": expected, "bounds": bounds},
+                interactive=name != "streets", bubblingMouseEvents=False,
+            ),
+            name=name, style={"zIndex": z},
+        ))
+    return html.Div(
+        dl.Map(
+            [*tile_layers(runtime.settings), *layers, dl.ScaleControl(imperial=False)],
+            id="map", preferCanvas=True, center=[(miny + maxy) / 2, (minx + maxx) / 2], zoom=11,
+            zoomSnap=0.25, zoomDelta=0.5, minZoom=9, maxZoom=19, attributionControl=False,
+            style={"width": "100%", "height": "100%"},
+        ),
+        className="map-wrap",
+    )
+
+
+def _panel() -> html.Aside:
+    return html.Aside(
+        [
+            html.Button("×", id="panel-close", className="panel-close", n_clicks=0,
+                        title="close"),
+            html.Div(id="panel-body"),
+        ],
+        id="grid-panel", className="grid-panel hidden",
+    )
+
+
+@callback(
+    Output("figures", "children"),
+    Output("brand", "children"),
+    *[Output(f"mode-{m}", "children") for m in MODES],
+    Output("layers-title", "children"),
+    Output("streets-title", "children"),
+    Output("hint", "children"),
+    Output("legend-title", "children"),
+    Output("legend", "children"),
+    Output("street-list", "children"),
+    Input("lang", "data"),
+)
+def _render_texts(lang: str | None):
+    runtime = _runtime()
+    lang = _lang(lang, runtime)
+    summary = runtime.grids.summary()
+    centre = runtime.settings.centre_name_en if lang == "en" else runtime.settings.centre_name
+    return (
+        header.header_figures(summary, lang),
+        header.brand(centre, summary, lang),
+        *[t(f"mode.{m}", lang) for m in MODES],
+        t("layers", lang),
+        t("streets", lang),
+        t("hint", lang),
+        t("legend", lang),
+        _legend(lang),
+        _street_items(runtime, lang),
+    )
+
+
+def _street_items(runtime, lang: Lang) -> list:
+    streets = runtime.grids.streets_frame().sort_values("residents", ascending=False)
+    names = street_names()
+    items = []
+    for row in streets.itertuples():
+        zh, en = names.get(row.street_code, (row.name, row.name))
+        items.append(html.Li([
+            html.Span(en if lang == "en" else zh, className="street-name"),
+            html.Span(f"{row.residents:,}", className="street-value"),
+        ], className="street-item"))
+    return items
+
+
+@callback(
+    Output("panel-body", "children"),
+    Output("grid-panel", "className"),
+    Input("selected-grid", "data"),
+    Input("lang", "data"),
+)
+def _render_panel(selected: dict | None, lang: str | None):
+    runtime = _runtime()
+    lang = _lang(lang, runtime)
+    if not selected or not selected.get("code"):
+        return [], "grid-panel hidden"
+    try:
+        info = runtime.grids.info(str(selected["code"]))
+    except UnknownGridError:
+        return [html.Div(t("panel.unknown", lang), className="panel-title")], "grid-panel"
+    return panel.grid_panel(info, lang=lang, synthetic=runtime.grids.synthetic), "grid-panel"
+
+
+def _lang(value: str | None, runtime) -> Lang:
+    return value if value in ("zh", "en") else runtime.settings.language
+
+
+clientside_callback(
+    dash.ClientsideFunction("grid_ui", "toggleLang"),
+    Output("lang", "data"),
+    Input("lang-toggle", "n_clicks"),
+    State("lang", "data"),
+    prevent_initial_call=True,
+)
+clientside_callback(
+    dash.ClientsideFunction("grid_ui", "clock"),
+    Output("clock", "children"),
+    Input("clock-tick", "n_intervals"),
+)
+clientside_callback(
+    dash.ClientsideFunction("grid_map", "setMode"),
+    Output("tier-mode-applied", "data"),
+    *[Input(f"mode-{m}", "n_clicks") for m in MODES],
+)
+clientside_callback(
+    dash.ClientsideFunction("grid_map", "clearSelection"),
+    Output("selected-grid", "data"),
+    Input("panel-close", "n_clicks"),
+    prevent_initial_call=True,
+)
+clientside_callback(
+    dash.ClientsideFunction("grid_ui", "applyLang"),
+    Output("lang-toggle", "children"),
+    Input("lang", "data"),
+)

@@ -1,0 +1,84 @@
+"""Everything a running app holds: settings, Redis, the grid set and what is derived from it.
+
+One owner for each side effect: the embedded Redis child is started and stopped here.
+"""
+
+from __future__ import annotations
+
+import logging
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from dashboard.settings import Settings
+from dispatch.redis_server import EmbeddedRedis
+from dispatch.store import Store
+from geo.catalog import demo_grid_set, load_grid_set
+from geo.crs import CoordSystem
+from geo.demo import DemoSpec
+from geo.grids import GridSet
+from geo.locate import Locator
+from geo.model import Tier
+from geo.payload import TierPayload, build_tier
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    store: Store
+    grids: GridSet
+    redis_url: str
+    _stack: ExitStack = field(default_factory=ExitStack, repr=False)
+
+    @cached_property
+    def locator(self) -> Locator:
+        return Locator(self.grids)
+
+    @cached_property
+    def payloads(self) -> dict[str, TierPayload]:
+        """Served map layers by name: the three tiers plus street outlines."""
+        display = CoordSystem.GCJ02 if self.settings.tiles == "amap" else CoordSystem.WGS84
+        out = {t.value: build_tier(self.grids, t, display=display) for t in Tier}
+        out["streets"] = build_tier(_streets_as_grid_set(self.grids), Tier.TOTAL, display=display)
+        return out
+
+    def close(self) -> None:
+        self.store.close()
+        self._stack.close()
+
+
+def _streets_as_grid_set(grids: GridSet) -> GridSet:
+    streets = grids.streets_frame().rename(columns={"street_code": "code"})
+    streets = streets.assign(tier=Tier.TOTAL.value, parent_code="")
+    return GridSet.from_frame(streets, synthetic=grids.synthetic, source="streets")
+
+
+def open_runtime(settings: Settings, *, warm: bool = True) -> Runtime:
+    """Connect (or start) Redis, load the grid set, record it, and optionally pre-build caches."""
+    stack = ExitStack()
+    try:
+        url = settings.redis_url
+        if not url:
+            server = EmbeddedRedis(settings.data_dir / "redis", appendfsync=settings.appendfsync)
+            stack.enter_context(server)
+            url = server.url
+            log.info("embedded redis-server pid %s at %s", server.pid, url)
+        store = Store.from_url(url)
+        grids = _load_grids(settings)
+        store.record_grid_set(grids.summary() | {"source": grids.source}, actor="system")
+        runtime = Runtime(settings=settings, store=store, grids=grids, redis_url=url,
+                          _stack=stack)
+        if warm:
+            _ = runtime.payloads, runtime.locator
+        return runtime
+    except BaseException:
+        stack.close()
+        raise
+
+
+def _load_grids(settings: Settings) -> GridSet:
+    if settings.grids_file:
+        return load_grid_set(settings.grids_file, synthetic=False)
+    return demo_grid_set(settings.cache_dir, DemoSpec(seed=settings.demo_seed))

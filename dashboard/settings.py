@@ -1,0 +1,61 @@
+"""Settings: every knob a site sets, read once by the CLI and handed to ``create_app``.
+
+Nothing reads the environment at import time. Variables are prefixed ``GRID_DISPATCH_``,
+except ``REDIS_URL``, which keeps the name every Redis tool knows.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from dispatch.redis_server import Fsync
+from geo.catalog import default_cache_dir
+
+
+class TilePreset(StrEnum):
+    """Background tiles. ``none`` (the default) keeps the map fully offline."""
+
+    NONE = "none"
+    OSM = "osm"
+    TIANDITU = "tianditu"
+    AMAP = "amap"
+    LOCAL = "local"
+
+
+def _default_data_dir() -> Path:
+    return Path.home() / ".local" / "share" / "grid-dispatch"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="GRID_DISPATCH_", extra="ignore")
+
+    redis_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("REDIS_URL", "GRID_DISPATCH_REDIS_URL")
+    )
+    data_dir: Path = Field(default_factory=_default_data_dir)
+    cache_dir: Path = Field(default_factory=default_cache_dir)
+    grids_file: Path | None = None
+    demo_seed: int = 20220921
+    appendfsync: Fsync = Fsync.ALWAYS
+    tiles: TilePreset = TilePreset.NONE
+    tiles_url: str | None = None
+    tianditu_key: str | None = None
+    language: Literal["zh", "en"] = "zh"
+    centre_name: str = "郫都区网格化智慧调度中心"
+    centre_name_en: str = "Pidu Grid Dispatch Centre"
+    host: str = "127.0.0.1"
+    port: int = 8050
+    secret_key: str = "change-me-in-production"
+
+    @model_validator(mode="after")
+    def _tiles_complete(self) -> Settings:
+        if self.tiles is TilePreset.TIANDITU and not self.tianditu_key:
+            raise ValueError("tiles=tianditu needs tianditu_key (GRID_DISPATCH_TIANDITU_KEY)")
+        if self.tiles is TilePreset.LOCAL and not self.tiles_url:
+            raise ValueError("tiles=local needs tiles_url: a folder holding {z}/{x}/{y}.png")
+        return self

@@ -1,0 +1,83 @@
+"""The only module that talks to Redis: current state in hashes, every change in one stream.
+
+A change is written as one stream entry (what, who, when, details) in the same MULTI/EXEC
+transaction as the hash it changes, so a reader never sees one without the other and a web
+process can die at any moment without losing anything acknowledged.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import redis
+
+CHANGES = "changes"  # the append-only stream of every change
+GRIDS_ACTIVE = "grids:active"  # hash: the grid set this deployment serves
+
+
+class StoreError(RuntimeError):
+    """Redis could not be reached or refused the operation."""
+
+
+class Store:
+    def __init__(self, client: redis.Redis) -> None:
+        self._r = client
+
+    @classmethod
+    def from_url(cls, url: str) -> Store:
+        return cls(redis.Redis.from_url(url, decode_responses=True, health_check_interval=30))
+
+    def ping(self) -> bool:
+        try:
+            return bool(self._r.ping())
+        except redis.RedisError:
+            return False
+
+    def server_info(self) -> dict[str, Any]:
+        info = self._r.info("server") | self._r.info("persistence")
+        return {k: info.get(k) for k in ("redis_version", "aof_enabled", "tcp_port")}
+
+    def record_grid_set(self, summary: Mapping[str, Any], *, actor: str) -> str:
+        """Make ``summary`` the active grid set; returns the stream id of the change."""
+        fields = {k: json.dumps(v, ensure_ascii=False) for k, v in summary.items()}
+        return self._change("grids.loaded", actor=actor, details=summary,
+                            hset=(GRIDS_ACTIVE, fields), replace=True)
+
+    def active_grid_set(self) -> dict[str, Any]:
+        raw = self._r.hgetall(GRIDS_ACTIVE)
+        return {k: json.loads(v) for k, v in raw.items()}
+
+    def changes(self, *, count: int = 100) -> list[dict[str, Any]]:
+        """The latest changes, newest first (for audit views and tests)."""
+        return [
+            {"id": entry_id, **{k: v for k, v in fields.items() if k != "details"},
+             "details": json.loads(fields.get("details", "null"))}
+            for entry_id, fields in self._r.xrevrange(CHANGES, count=count)
+        ]
+
+    def _change(self, kind: str, *, actor: str, details: Mapping[str, Any],
+                hset: tuple[str, Mapping[str, str]] | None = None, replace: bool = False) -> str:
+        entry = {
+            "kind": kind,
+            "actor": actor,
+            "at": f"{time.time():.3f}",
+            "details": json.dumps(details, ensure_ascii=False),
+        }
+        try:
+            with self._r.pipeline(transaction=True) as pipe:
+                if hset is not None:
+                    key, mapping = hset
+                    if replace:
+                        pipe.delete(key)
+                    pipe.hset(key, mapping=dict(mapping))
+                pipe.xadd(CHANGES, entry)
+                results = pipe.execute()
+        except redis.RedisError as exc:
+            raise StoreError(f"could not record {kind!r}: {exc}") from exc
+        return results[-1]
+
+    def close(self) -> None:
+        self._r.close()
