@@ -19,6 +19,7 @@
     micro: { color: "#2f5f88", weight: 0.6, opacity: 0.75, fillColor: "#123a5c", fillOpacity: 0 },
   };
   const ACTIVE_FILL = 0.28;
+  const CONNECTION = { zh: ["在线", "连接中断"], en: ["Online", "Disconnected"] };
   const HOVER = { color: "#ffd166", weight: 2.5, opacity: 1 };
   const SELECTED = { color: "#ffb703", weight: 3.5, opacity: 1, fillColor: "#ffb703", fillOpacity: 0.35 };
 
@@ -87,15 +88,21 @@
     document.body.dataset.activeTier = active;
   }
 
+  // Line widths are in CSS pixels: thicken them on walls wider than 1920 so they read the same.
+  function scaled(style) {
+    const k = Math.max(1, window.innerWidth / 1920);
+    return Object.assign({}, style, { weight: style.weight * k });
+  }
+
   function styleFor(tier) {
     const base = Object.assign({}, BASE[tier] || BASE.micro);
     if (tier === state.active) base.fillOpacity = ACTIVE_FILL;
-    return base;
+    return scaled(base);
   }
 
   function restyle(layer) {
     const tier = layer.gdTier;
-    layer.setStyle(layer === state.selected ? SELECTED : styleFor(tier));
+    layer.setStyle(layer === state.selected ? scaled(SELECTED) : styleFor(tier));
   }
 
   function select(layer) {
@@ -157,7 +164,12 @@
       layer.bindTooltip(() => tooltipContent(feature, tier), {
         sticky: true, direction: "top", offset: [0, -12], className: "grid-tooltip",
       });
-      layer.on("mouseover", () => { if (layer !== state.selected) layer.setStyle(HOVER); });
+      layer.on("mouseover", () => {
+        if (layer === state.selected) return;
+        layer.setStyle(scaled(HOVER));
+        layer.bringToFront();
+        if (state.selected && state.selected.gdTier === tier) state.selected.bringToFront();
+      });
       layer.on("mouseout", () => restyle(layer));
       layer.on("click", () => {
         select(layer);
@@ -197,6 +209,7 @@
       document.documentElement.lang = l;
       const shell = document.querySelector(".app-shell");
       if (shell) document.title = shell.dataset[l === "en" ? "centreEn" : "centreZh"] || document.title;
+      showConnection();
       return l === "en" ? "中文" : "EN";
     },
     clock: function () {
@@ -225,8 +238,14 @@
     }
     conn.classList.toggle("conn-ok", ok);
     conn.classList.toggle("conn-bad", !ok);
-    const text = conn.querySelector(".conn-text");
-    if (text) text.textContent = ok ? conn.dataset.online : conn.dataset.offline;
+    conn.dataset.ok = ok ? "1" : "0";
+    showConnection();
+  }
+
+  function showConnection() {
+    const conn = document.getElementById("conn");
+    const text = conn && conn.querySelector(".conn-text");
+    if (text) text.textContent = CONNECTION[lang()][conn.dataset.ok === "0" ? 1 : 0];
   }
   setInterval(probe, 5000);
   window.addEventListener("load", probe);

@@ -109,11 +109,15 @@ def _parse_fields(fields: tuple[str, ...]) -> dict[str, str]:
 
 
 def _import(file, layer, crs, coords, fields, encoding, tolerance_m2):
+    from geo.io import UnknownFieldError
     from geo.validate import import_grids
 
-    return import_grids(file, layer=layer, crs=crs, coords=CoordSystem(coords),
-                        fields=_parse_fields(fields), encoding=encoding,
-                        tolerance_m2=tolerance_m2)
+    try:
+        return import_grids(file, layer=layer, crs=crs, coords=CoordSystem(coords),
+                            fields=_parse_fields(fields), encoding=encoding,
+                            tolerance_m2=tolerance_m2)
+    except UnknownFieldError as exc:
+        raise click.BadParameter(str(exc), param_hint="--field") from exc
 
 
 def _report(result) -> None:

@@ -11,6 +11,9 @@ _TEXT: dict[str, tuple[str, str]] = {
     "tier.total": ("总网格", "Total grids"),
     "tier.general": ("一般网格", "General grids"),
     "tier.micro": ("微网格", "Micro-grids"),
+    "tier1.total": ("总网格", "Total grid"),
+    "tier1.general": ("一般网格", "General grid"),
+    "tier1.micro": ("微网格", "Micro-grid"),
     "households": ("户数", "Households"),
     "residents": ("服务人口", "Residents"),
     "streets": ("街道（镇）", "Streets & towns"),
@@ -50,4 +53,5 @@ def t(key: str, lang: Lang) -> str:
 
 
 def tier_label(tier: str, lang: Lang) -> str:
-    return t(f"tier.{tier}", lang)
+    """The name of one grid's tier (singular in English)."""
+    return t(f"tier1.{tier}", lang)

@@ -39,7 +39,6 @@ def status(lang: Lang) -> list:
         html.Span(
             [html.Span(className="conn-dot"), html.Span(t("online", lang), className="conn-text")],
             id="conn", className="conn conn-ok",
-            **{"data-online": t("online", lang), "data-offline": t("offline", lang)},
         ),
         html.Button(t("lang.switch", lang), id="lang-toggle", className="lang-toggle", n_clicks=0),
     ]

@@ -1,0 +1,21 @@
+"""The store writes state and its change record together."""
+
+from __future__ import annotations
+
+
+def test_grid_set_is_recorded_with_a_change_entry(store, demo_grids):
+    entry = store.record_grid_set(demo_grids.summary(), actor="system")
+    active = store.active_grid_set()
+    assert active["counts"] == {"total": 147, "general": 638, "micro": 5965}
+    assert active["synthetic"] is True
+    latest = store.changes(count=1)[0]
+    assert latest["id"] == entry
+    assert latest["kind"] == "grids.loaded" and latest["actor"] == "system"
+    assert latest["details"]["digest"] == demo_grids.digest
+
+
+def test_recording_again_replaces_not_merges(store, demo_grids):
+    store.record_grid_set(demo_grids.summary() | {"extra": 1}, actor="system")
+    store.record_grid_set(demo_grids.summary(), actor="admin")
+    assert "extra" not in store.active_grid_set()
+    assert [c["actor"] for c in store.changes(count=2)] == ["admin", "system"]
