@@ -52,6 +52,8 @@ def _run(settings, *, demo: bool) -> None:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     started = time.monotonic()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    # Ctrl-C stops the app even when a launcher started it with SIGINT ignored.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     click.echo("grid-dispatch: preparing grids and Redis (first run builds the demo data)…")
     runtime = open_runtime(settings)
     try:

@@ -116,3 +116,24 @@ def test_english_switch_relabels_the_page(browser, live_server):
     WebDriverWait(browser, 10).until(
         lambda d: "Micro-grids" in d.find_element(By.CLASS_NAME, "top-bar").text)
     assert "Synthetic demo geometry" in browser.find_element(By.CLASS_NAME, "top-bar").text
+
+
+def test_hover_shows_name_and_code_as_text(browser, live_server):
+    _viewport(browser, 1920, 1080)
+    browser.get(live_server + "/")
+    _wait_ready(browser)
+    browser.find_element(By.ID, "mode-total").click()
+    lon, lat = 103.893, 30.806
+    expected = json.load(urllib.request.urlopen(
+        f"{live_server}/api/v1/grids/locate?lon={lon}&lat={lat}"))
+    browser.execute_script(
+        "window.gridDispatch.state.map.setView([arguments[1], arguments[0]], 13, {animate: false})",
+        lon, lat)
+    map_el = browser.find_element(By.ID, "map")
+    ActionChains(browser).move_to_element_with_offset(map_el, 5, 5).perform()
+    ActionChains(browser).move_to_element(map_el).perform()
+    tip = WebDriverWait(browser, 5).until(
+        lambda d: d.find_elements(By.CLASS_NAME, "grid-tooltip"))[0]
+    info = json.load(urllib.request.urlopen(f"{live_server}/api/v1/grids/{expected['total']}"))
+    assert expected["total"] in tip.text and info["name"] in tip.text
+    assert tip.find_elements(By.TAG_NAME, "script") == []
