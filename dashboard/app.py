@@ -7,6 +7,8 @@ from pathlib import Path
 import dash
 from dash import html
 
+from dashboard import login
+from dashboard.api.events import bp as events_bp
 from dashboard.api.geo import bp as geo_bp
 from dashboard.runtime import Runtime
 
@@ -33,13 +35,37 @@ def create_app(*, runtime: Runtime) -> dash.Dash:
         suppress_callback_exceptions=True,
         compress=False,
     )
-    app.server.secret_key = settings.secret_key
+    app.server.secret_key = settings.secret_key or runtime.store.shared_secret()
     app.server.extensions["grid_dispatch"] = runtime
+    app.server.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
+    app.server.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     app.server.register_blueprint(geo_bp)
+    app.server.register_blueprint(events_bp)
+    login.install(app.server)
+    _json_errors(app.server)
     _register_pages()
     app.layout = html.Div(dash.page_container, id="root")
     _serve_local_tiles(app, settings)
     return app
+
+
+MAX_BODY_BYTES = 4 * 1024 * 1024  # a full batch of 1,000 reports fits with room to spare
+
+
+def _json_errors(server) -> None:
+    from flask import jsonify, request
+    from werkzeug.exceptions import HTTPException
+
+    @server.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        if not request.path.startswith(("/api/", "/open311/")):
+            return exc
+        field = "body" if exc.code == 413 else None
+        message = (f"body is larger than {MAX_BODY_BYTES:,} bytes" if exc.code == 413
+                   else exc.description)
+        resp = jsonify(error=exc.name.lower().replace(" ", "-"), message=message, field=field)
+        resp.status_code = exc.code
+        return resp
 
 
 def _register_pages() -> None:

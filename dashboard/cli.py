@@ -45,6 +45,7 @@ def _run(settings, *, demo: bool) -> None:
     from werkzeug.serving import make_server
 
     from dashboard.app import create_app
+    from dashboard.demo_users import ensure_demo_users
     from dashboard.runtime import open_runtime
 
     logging.basicConfig(level=logging.INFO,
@@ -67,11 +68,70 @@ def _run(settings, *, demo: bool) -> None:
         click.echo(f"  grids: {summary['counts']} ({origin})")
         click.echo(f"  redis: {runtime.redis_url}")
         if demo:
-            click.echo("  demo logins: none needed yet; the situation map is open to this host")
+            click.echo("  demo logins (user / password):")
+            for name, _role, password in ensure_demo_users(runtime.auth):
+                click.echo(f"    {name:<12} {password}")
         click.echo(f"  open: {url}")
         server.serve_forever()
     except KeyboardInterrupt:
         click.echo("\ngrid-dispatch: stopping")
+    finally:
+        runtime.close()
+
+
+# --- users and tokens -------------------------------------------------------------------
+
+def _auth():
+    from dashboard.runtime import open_runtime
+
+    settings = _settings()
+    if not settings.redis_url:
+        raise click.UsageError("set REDIS_URL to the server the app uses")
+    runtime = open_runtime(settings, warm=False, load_grids=False)
+    return runtime
+
+
+@main.group()
+def users() -> None:
+    """People who sign in to the pages."""
+
+
+@users.command("add")
+@click.argument("name")
+@click.option("--role", required=True,
+              type=click.Choice(["operator", "leader", "coordinator", "admin", "worker"]))
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--display", default="", help="Name shown on screens.")
+def users_add(name: str, role: str, password: str, display: str) -> None:
+    """Create or replace a user (REDIS_URL names the server)."""
+    from dispatch.models import Role
+
+    runtime = _auth()
+    try:
+        runtime.auth.add_user(name, role=Role(role), password=password, display=display)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from exc
+    finally:
+        runtime.close()
+    click.echo(f"user {name} ({role}) saved")
+
+
+@main.group()
+def tokens() -> None:
+    """Bearer tokens for APIs, devices and integrations."""
+
+
+@tokens.command("create")
+@click.option("--role", required=True, type=click.Choice(
+    ["operator", "admin", "worker", "integration", "device", "leader"]))
+@click.option("--name", required=True, help="Who or what holds the token.")
+def tokens_create(role: str, name: str) -> None:
+    """Print a new token once; only its hash is stored."""
+    from dispatch.models import Role
+
+    runtime = _auth()
+    try:
+        click.echo(runtime.auth.create_token(name=name, role=Role(role)))
     finally:
         runtime.close()
 

@@ -11,8 +11,12 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from dashboard.settings import Settings
+from dispatch.auth import Auth
+from dispatch.events import EventService
+from dispatch.intake import Intake
 from dispatch.redis_server import EmbeddedRedis
 from dispatch.store import Store
+from dispatch.workflow import Clock, SystemClock
 from geo.catalog import demo_grid_set, load_grid_set
 from geo.crs import CoordSystem
 from geo.demo import DemoSpec
@@ -32,9 +36,23 @@ class Runtime:
     redis_url: str
     _stack: ExitStack = field(default_factory=ExitStack, repr=False)
 
+    clock: Clock = field(default_factory=SystemClock)
+
     @cached_property
     def locator(self) -> Locator:
         return Locator(self.grids)
+
+    @cached_property
+    def intake(self) -> Intake:
+        return Intake(store=self.store.events, locator=self.locator, clock=self.clock)
+
+    @cached_property
+    def events(self) -> EventService:
+        return EventService(store=self.store.events, clock=self.clock)
+
+    @cached_property
+    def auth(self) -> Auth:
+        return Auth(self.store.auth)
 
     @cached_property
     def payloads(self) -> dict[str, TierPayload]:
@@ -55,7 +73,7 @@ def _streets_as_grid_set(grids: GridSet) -> GridSet:
     return GridSet.from_frame(streets, synthetic=grids.synthetic, source="streets")
 
 
-def open_runtime(settings: Settings, *, warm: bool = True) -> Runtime:
+def open_runtime(settings: Settings, *, warm: bool = True, load_grids: bool = True) -> Runtime:
     """Connect (or start) Redis, load the grid set, record it, and optionally pre-build caches."""
     stack = ExitStack()
     try:
@@ -66,8 +84,9 @@ def open_runtime(settings: Settings, *, warm: bool = True) -> Runtime:
             url = server.url
             log.info("embedded redis-server pid %s at %s", server.pid, url)
         store = Store.from_url(url)
-        grids = _load_grids(settings)
-        store.record_grid_set(grids.summary() | {"source": grids.source}, actor="system")
+        grids = _load_grids(settings) if load_grids else _EMPTY
+        if load_grids:
+            store.record_grid_set(grids.summary() | {"source": grids.source}, actor="system")
         runtime = Runtime(settings=settings, store=store, grids=grids, redis_url=url,
                           _stack=stack)
         if warm:
@@ -76,6 +95,9 @@ def open_runtime(settings: Settings, *, warm: bool = True) -> Runtime:
     except BaseException:
         stack.close()
         raise
+
+
+_EMPTY = None  # type: ignore[assignment]  # admin commands need no grid set
 
 
 def _load_grids(settings: Settings) -> GridSet:

@@ -32,7 +32,8 @@ def _default_data_dir() -> Path:
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="GRID_DISPATCH_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="GRID_DISPATCH_", extra="ignore",
+                                      populate_by_name=True)
 
     redis_url: str | None = Field(
         default=None, validation_alias=AliasChoices("REDIS_URL", "GRID_DISPATCH_REDIS_URL")
@@ -50,7 +51,7 @@ class Settings(BaseSettings):
     centre_name_en: str = "Pidu Grid Dispatch Centre"
     host: str = "127.0.0.1"
     port: int = 8050
-    secret_key: str = "change-me-in-production"
+    secret_key: str = ""  # empty: one random key shared through Redis by every process
 
     @model_validator(mode="after")
     def _tiles_complete(self) -> Settings:

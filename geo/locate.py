@@ -94,6 +94,12 @@ class Locator:
                                 self._total[i], street, names.get(street, (None,))[0]))
         return out
 
+    def chain_of(self, i: int) -> dict[str, str]:
+        """Micro, general, total grid and street codes of micro-grid index ``i``."""
+        micro = self._codes[i]
+        return {"micro": micro, "general": self._general[i], "total": self._total[i],
+                "street": street_code_of(micro)}
+
     def codes(self, idx: NDArray) -> NDArray:
         """Micro-grid codes for indices from :meth:`indices` (None where outside)."""
         out = np.full(len(idx), None, dtype=object)

@@ -58,7 +58,6 @@ def store(redis_server):
     from dispatch.store import Store
 
     s = Store.from_url(redis_server.url)
-    s._r.flushdb()
     yield s
     s.close()
 
@@ -69,8 +68,24 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+OPERATOR = ("op-test", "op-test-password")
+
+
 @pytest.fixture(scope="session")
-def live_server(redis_server, demo_grids, tmp_path_factory):
+def operator_login(redis_server):
+    """A real operator account in the session's Redis: (user, password)."""
+    from dispatch.auth import Auth
+    from dispatch.models import Role
+    from dispatch.store import Store
+
+    store = Store.from_url(redis_server.url)
+    Auth(store.auth).add_user(OPERATOR[0], role=Role.OPERATOR, password=OPERATOR[1])
+    store.close()
+    return OPERATOR
+
+
+@pytest.fixture(scope="session")
+def live_server(redis_server, demo_grids, tmp_path_factory, operator_login):
     """``grid-dispatch serve`` in its own process on a free port, on the session's Redis."""
     port = _free_port()
     env = os.environ | {"REDIS_URL": redis_server.url,
@@ -124,5 +139,15 @@ def browser(tmp_path):
     opts.set_capability("goog:loggingPrefs", {"performance": "ALL", "browser": "ALL"})
     driver = webdriver.Chrome(service=Service(found[1]), options=opts)
     driver.set_window_size(1920, 1080)
+    driver.sign_in = lambda base, user=OPERATOR: _sign_in(driver, base, *user)
     yield driver
     driver.quit()
+
+
+def _sign_in(driver, base: str, user: str, password: str) -> None:
+    from selenium.webdriver.common.by import By
+
+    driver.get(base + "/login")
+    driver.find_element(By.NAME, "username").send_keys(user)
+    driver.find_element(By.NAME, "password").send_keys(password)
+    driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()

@@ -13,12 +13,15 @@ from geo.payload import decode
 
 
 @pytest.fixture(scope="module")
-def client(redis_server, cache_dir, demo_grids, tmp_path_factory):
+def client(redis_server, cache_dir, demo_grids, tmp_path_factory, operator_login):
     settings = Settings(redis_url=redis_server.url, cache_dir=cache_dir,
                         data_dir=tmp_path_factory.mktemp("data"))
     runtime = open_runtime(settings)
     app = create_app(runtime=runtime)
-    yield app.server.test_client()
+    client = app.server.test_client()
+    with client.session_transaction() as session:
+        session["_user_id"] = operator_login[0]
+    yield client
     runtime.close()
 
 

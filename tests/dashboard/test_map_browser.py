@@ -49,6 +49,7 @@ def _record(name: str, figures: dict) -> None:
 def test_map_draws_all_tiers_click_opens_panel_and_nothing_leaves_host(browser, live_server,
                                                                        demo_grids):
     _viewport(browser, 1920, 1080)
+    browser.sign_in(live_server)
     browser.get(live_server + "/")
     ready = _wait_ready(browser)
     counts = demo_grids.summary()["counts"]
@@ -89,6 +90,7 @@ def test_map_draws_all_tiers_click_opens_panel_and_nothing_leaves_host(browser, 
 @pytest.mark.parametrize("size", [(1920, 1080), (3840, 2160)])
 def test_fills_big_screens_without_scrolling(browser, live_server, size):
     _viewport(browser, *size)
+    browser.sign_in(live_server)
     browser.get(live_server + "/")
     _wait_ready(browser)
     dims = browser.execute_script("""
@@ -109,6 +111,7 @@ def test_fills_big_screens_without_scrolling(browser, live_server, size):
 
 def test_english_switch_relabels_the_page(browser, live_server):
     _viewport(browser, 1920, 1080)
+    browser.sign_in(live_server)
     browser.get(live_server + "/")
     _wait_ready(browser)
     assert "微网格" in browser.find_element(By.CLASS_NAME, "top-bar").text
@@ -120,6 +123,7 @@ def test_english_switch_relabels_the_page(browser, live_server):
 
 def test_hover_shows_name_and_code_as_text(browser, live_server):
     _viewport(browser, 1920, 1080)
+    browser.sign_in(live_server)
     browser.get(live_server + "/")
     _wait_ready(browser)
     browser.find_element(By.ID, "mode-total").click()

@@ -38,3 +38,8 @@ def test_local_tiles_need_a_folder_and_stay_on_this_host(tmp_path):
 def test_unknown_preset_is_named():
     with pytest.raises(ValidationError, match="tiles"):
         Settings(tiles="google")
+
+
+def test_redis_url_can_be_passed_by_name(monkeypatch):
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    assert Settings(redis_url="redis://h:1/0").redis_url == "redis://h:1/0"

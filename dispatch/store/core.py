@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Mapping
+from functools import cached_property
 from typing import Any
 
 import redis
@@ -25,6 +26,35 @@ class StoreError(RuntimeError):
 class Store:
     def __init__(self, client: redis.Redis) -> None:
         self._r = client
+
+    @cached_property
+    def events(self):
+        from dispatch.store.events import EventStore
+
+        return EventStore(self._r)
+
+    @cached_property
+    def auth(self):
+        from dispatch.store.auth import AuthStore
+
+        return AuthStore(self._r)
+
+    @cached_property
+    def changes_reader(self):
+        from dispatch.store.stream import ChangeReader
+
+        return ChangeReader(self._r)
+
+    def shared_secret(self) -> str:
+        """One session-signing key for every web process on this Redis, made on first use."""
+        import secrets
+
+        self._r.set("config:secret_key", secrets.token_urlsafe(48), nx=True)
+        return self._r.get("config:secret_key")
+
+    def flush_all(self) -> None:
+        """Empty the database (tests and `demo --reset` only)."""
+        self._r.flushdb()
 
     @classmethod
     def from_url(cls, url: str) -> Store:

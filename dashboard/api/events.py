@@ -1,0 +1,180 @@
+"""REST JSON for events: report one or a batch, list with filters, read one, move one."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Blueprint, current_app, jsonify, request
+
+from dashboard.api.auth import problem, require
+from dispatch.events import EventFilter
+from dispatch.intake import MAX_BATCH, IntakeError, Problem, Report, parse
+from dispatch.models import Role, Source, Status
+from dispatch.store.events import EventNotFoundError
+from dispatch.workflow import TransitionError
+
+bp = Blueprint("events", __name__)
+
+R = Role
+WRITERS = (R.OPERATOR, R.ADMIN, R.WORKER, R.INTEGRATION)
+READERS = (R.OPERATOR, R.ADMIN, R.LEADER, R.COORDINATOR, R.WORKER, R.INTEGRATION)
+_SOURCE_BY_ROLE = {R.OPERATOR: Source.OPERATOR, R.ADMIN: Source.OPERATOR,
+                   R.WORKER: Source.WORKER, R.INTEGRATION: Source.API}
+
+
+def _runtime():
+    return current_app.extensions["grid_dispatch"]
+
+
+def _body():
+    data = request.get_json(silent=True)
+    if data is None:
+        raise IntakeError([Problem("body", "must be JSON (Content-Type: application/json)")],
+                          status=400)
+    return data
+
+
+def intake_error(exc: IntakeError):
+    first = exc.problems[0]
+    return problem(exc.status, "invalid" if exc.status != 413 else "too-large", str(exc),
+                   field=first.field, problems=[p.as_dict() for p in exc.problems])
+
+
+@bp.post("/api/v1/events")
+@require(*WRITERS)
+def create_event(*, actor):
+    try:
+        report = Report(data=parse(_body()), source=_SOURCE_BY_ROLE[actor.role],
+                        idempotency_key=_idem_key(actor))
+        created = _runtime().intake.submit(report, actor=actor)
+    except IntakeError as exc:
+        return intake_error(exc)
+    status = 201 if created.outcome == "created" else 200
+    return jsonify(id=created.id, outcome=created.outcome), status
+
+
+@bp.post("/api/v1/events/batch")
+@require(*WRITERS)
+def create_batch(*, actor):
+    try:
+        body = _body()
+        items = body.get("events") if isinstance(body, dict) else body
+        if not isinstance(items, list) or not items:
+            raise IntakeError([Problem("events", "must be a non-empty list of events")],
+                              status=400)
+        if len(items) > MAX_BATCH:
+            raise IntakeError([Problem("events", f"at most {MAX_BATCH} events per batch, "
+                                                 f"got {len(items)}")], status=413)
+        reports = _parse_all(items, actor)
+        created = _runtime().intake.submit_many(reports, actor=actor)
+    except IntakeError as exc:
+        return intake_error(exc)
+    return jsonify(events=[{"id": c.id, "outcome": c.outcome} for c in created]), 201
+
+
+def _parse_all(items: list, actor) -> list[Report]:
+    reports, problems = [], []
+    source = _SOURCE_BY_ROLE[actor.role]
+    for i, item in enumerate(items):
+        try:
+            key = item.pop("idempotency_key", "") if isinstance(item, dict) else ""
+            reports.append(Report(data=parse(item, index=i), source=source,
+                                  idempotency_key=_scoped(actor, str(key)) if key else ""))
+        except IntakeError as exc:
+            problems += [Problem(p.field, p.message, i) for p in exc.problems]
+    if problems:
+        raise IntakeError(problems)
+    return reports
+
+
+def _idem_key(actor) -> str:
+    key = request.headers.get("Idempotency-Key", "").strip()
+    return _scoped(actor, key) if key else ""
+
+
+def _scoped(actor, key: str) -> str:
+    return f"{actor.name}:{key[:128]}"
+
+
+@bp.get("/api/v1/events")
+@require(*READERS)
+def list_events(*, actor):
+    try:
+        flt = _filter(request.args)
+    except ValueError as exc:
+        field = str(exc).partition(": ")[0]
+        return problem(400, "invalid", str(exc), field=field)
+    return jsonify(events=_runtime().events.list(flt), offset=flt.offset, limit=flt.limit)
+
+
+def _filter(args) -> EventFilter:
+    def number(name, cast, lo=None, hi=None):
+        raw = args.get(name)
+        if raw is None:
+            return None
+        try:
+            value = cast(raw)
+        except ValueError:
+            raise ValueError(f"{name}: {raw!r} is not a valid {cast.__name__}") from None
+        if (lo is not None and value < lo) or (hi is not None and value > hi):
+            raise ValueError(f"{name}: {raw!r} is out of range")
+        return value
+
+    status = args.get("status")
+    if status is not None and status not in {s.value for s in Status}:
+        raise ValueError(f"status: {status!r} is not a status")
+    overdue = args.get("overdue")
+    if overdue not in (None, "true", "false"):
+        raise ValueError(f"overdue: {overdue!r} must be true or false")
+    return EventFilter(
+        status=Status(status) if status else None, category=args.get("category"),
+        grid=args.get("grid"), street=args.get("street"),
+        since=_time(args.get("since"), "since"), until=_time(args.get("until"), "until"),
+        overdue=None if overdue is None else overdue == "true",
+        offset=number("offset", int, 0) or 0, limit=number("limit", int, 1, 1000) or 100,
+    )
+
+
+def _time(raw: str | None, name: str) -> float | None:
+    if raw is None:
+        return None
+    try:
+        return float(raw)
+    except ValueError:
+        pass
+    try:
+        return datetime.fromisoformat(raw).timestamp()
+    except ValueError:
+        raise ValueError(f"{name}: {raw!r} is neither epoch seconds nor ISO 8601") from None
+
+
+@bp.get("/api/v1/events/<event_id>")
+@require(*READERS)
+def get_event(event_id: str, *, actor):
+    try:
+        return jsonify(_runtime().events.get(event_id, timeline=True))
+    except EventNotFoundError as exc:
+        return problem(404, "not-found", str(exc), field="id")
+
+
+@bp.post("/api/v1/events/<event_id>/transitions")
+@require(R.OPERATOR, R.ADMIN, R.WORKER)
+def move_event(event_id: str, *, actor):
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or "status" not in body:
+        return problem(400, "invalid", "body must be JSON with 'status'", field="status")
+    try:
+        target = Status(str(body["status"]))
+    except ValueError:
+        return problem(422, "invalid", f"{body['status']!r} is not a status", field="status")
+    extra = {k: str(v)[:500] for k, v in body.items()
+             if k in ("assignee", "satisfaction", "note")}
+    try:
+        view = _runtime().events.move(event_id, target, actor=actor,
+                                      reason=str(body.get("reason", ""))[:500], extra=extra)
+    except EventNotFoundError as exc:
+        return problem(404, "not-found", str(exc), field="id")
+    except TransitionError as exc:
+        status = {"status": 409, "role": 403}.get(exc.field, 422)
+        return problem(status, "illegal-transition", str(exc), field=exc.field)
+    return jsonify(view)

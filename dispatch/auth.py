@@ -1,0 +1,55 @@
+"""Who is asking: users with passwords (pages), bearer tokens (APIs, devices, integrations)."""
+
+from __future__ import annotations
+
+import secrets
+
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from dispatch.intake import Actor
+from dispatch.models import Role
+from dispatch.store.auth import AuthStore
+
+#: Roles that may sign in to the pages.
+PAGE_ROLES = (Role.OPERATOR, Role.LEADER, Role.COORDINATOR, Role.ADMIN, Role.WORKER)
+
+
+class AuthError(PermissionError):
+    def __init__(self, message: str, *, status: int = 401) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class Auth:
+    def __init__(self, store: AuthStore) -> None:
+        self._store = store
+
+    def add_user(self, name: str, *, role: Role, password: str, display: str = "") -> None:
+        if not name or not name.replace("_", "").replace("-", "").isalnum():
+            raise ValueError(f"user name {name!r} must be letters, digits, '-' or '_'")
+        if len(password) < 8:
+            raise ValueError("password must have at least 8 characters")
+        self._store.put_user(name, role=Role(role).value, display=display,
+                             password_hash=generate_password_hash(password))
+
+    def check_password(self, name: str, password: str) -> Actor:
+        user = self._store.user(name)
+        if not user or not check_password_hash(user["password_hash"], password):
+            raise AuthError("wrong user name or password")
+        return Actor(name=name, role=Role(user["role"]))
+
+    def user(self, name: str) -> Actor | None:
+        user = self._store.user(name)
+        return Actor(name=name, role=Role(user["role"])) if user else None
+
+    def create_token(self, *, name: str, role: Role) -> str:
+        """A new bearer token; only its hash is kept, so this is the one time it is seen."""
+        token = "gd_" + secrets.token_urlsafe(32)
+        self._store.put_token(token, name=name, role=Role(role).value)
+        return token
+
+    def from_token(self, token: str) -> Actor:
+        record = self._store.token(token)
+        if not record:
+            raise AuthError("unknown or revoked token")
+        return Actor(name=record["name"], role=Role(record["role"]))

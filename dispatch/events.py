@@ -1,0 +1,161 @@
+"""Reading and moving events: the public view, filtered lists, legal moves, escalation."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from dispatch.intake import Actor
+from dispatch.models import Severity, Status, categories
+from dispatch.store.events import EventStore, StaleStatusError
+from dispatch.workflow import (
+    Clock,
+    TransitionError,
+    check_move,
+    due_at,
+    escalation_level,
+    escalation_tier,
+)
+from geo.model import street_names
+
+
+@dataclass(frozen=True, slots=True)
+class EventFilter:
+    status: Status | None = None
+    category: str | None = None
+    grid: str | None = None
+    street: str | None = None
+    since: float | None = None
+    until: float | None = None
+    overdue: bool | None = None
+    offset: int = 0
+    limit: int = 100
+
+
+class EventService:
+    def __init__(self, *, store: EventStore, clock: Clock) -> None:
+        self._store = store
+        self._clock = clock
+
+    def get(self, event_id: str, *, timeline: bool = False) -> dict:
+        view = public_view(self._store.get(event_id), now=self._clock.now())
+        if timeline:
+            view["timeline"] = [_entry(e) for e in self._store.timeline(event_id)]
+        return view
+
+    def list(self, flt: EventFilter) -> list[dict]:
+        index = _index_for(flt)
+        now = self._clock.now()
+        out: list[dict] = []
+        offset = 0
+        while len(out) < flt.limit + flt.offset:
+            ids = self._store.ids(index, since=flt.since, until=flt.until, offset=offset,
+                                  limit=500)
+            if not ids:
+                break
+            offset += len(ids)
+            out += [v for v in (public_view(h, now=now) for h in self._store.get_many(ids))
+                    if _matches(v, flt)]
+        return out[flt.offset: flt.offset + flt.limit]
+
+    def move(self, event_id: str, target: Status, *, actor: Actor, reason: str = "",
+             extra: dict[str, str] | None = None) -> dict:
+        current = self._store.get(event_id)
+        check_move(Status(current["status"]), target, role=actor.role, reason=reason)
+        now = self._clock.now()
+        due = due_at(current["category"], Severity(current["severity"]), target, entered=now)
+        try:
+            self._store.transition(event_id, expected=current["status"], target=target.value,
+                                   now=now, due=due, actor=actor.name, role=actor.role.value,
+                                   reason=reason, extra=extra)
+        except StaleStatusError as exc:
+            raise TransitionError(f"event {event_id} moved to {exc.current!r} meanwhile; "
+                                  "reload and try again", field="status",
+                                  value=target.value) from exc
+        return self.get(event_id)
+
+    def escalate_overdue(self) -> int:
+        """Raise the escalation tier of every overdue event; returns how many changed."""
+        now = self._clock.now()
+        changed = 0
+        for h in self._store.get_many(self._store.due_before(now)):
+            entered = float(h["entered_at"])
+            level = escalation_level(entered=entered, due=_float(h.get("due_at")), now=now)
+            if level > int(h.get("escalation") or 0):
+                changed += self._store.escalate(
+                    h["id"], status=h["status"], entered=h["entered_at"], level=level,
+                    tier=escalation_tier(level), now=now)
+        return changed
+
+
+def _index_for(flt: EventFilter) -> str:
+    if flt.grid:
+        return f"idx:grid:{flt.grid}"
+    if flt.status:
+        return f"idx:st:{flt.status.value}"
+    if flt.street:
+        return f"idx:street:{flt.street}"
+    if flt.category:
+        return f"idx:cat:{flt.category}"
+    return "idx:all"
+
+
+def _matches(view: dict, flt: EventFilter) -> bool:
+    if flt.status and view["status"] != flt.status.value:
+        return False
+    if flt.category and view["category"]["code"] != flt.category:
+        return False
+    if flt.street and view["grid"]["street"] != flt.street:
+        return False
+    grid = view["grid"]
+    if flt.grid and flt.grid not in (grid["micro"], grid["general"], grid["total"]):
+        return False
+    return flt.overdue is None or view["overdue"] == flt.overdue
+
+
+def _float(value: str | None) -> float | None:
+    return float(value) if value else None
+
+
+def public_view(h: dict[str, str], *, now: float) -> dict:
+    """The JSON shape of an event, as every API and screen sees it."""
+    cat = categories().get(h["category"])
+    due = _float(h.get("due_at"))
+    status = Status(h["status"])
+    level = int(h.get("escalation") or 0)
+    return {
+        "id": h["id"],
+        "status": status.value,
+        "source": h["source"],
+        "category": {"code": h["category"], "name": cat.name if cat else "",
+                     "name_en": cat.name_en if cat else ""},
+        "severity": h["severity"],
+        "description": h["description"],
+        "location": {"lon": float(h["lon"]), "lat": float(h["lat"]), "address": h["address"],
+                     "building": h["building"]},
+        "grid": {"micro": h["micro"], "general": h["general"], "total": h["total"],
+                 "street": h["street"], "street_name": street_names().get(h["street"], ("",))[0]},
+        "reporter": {"name": h.get("reporter_name", ""), "phone": h.get("reporter_phone", "")},
+        "attachments": json.loads(h.get("attachments") or "[]"),
+        "external_id": h.get("external_id", ""),
+        "created_at": float(h["created_at"]),
+        "updated_at": float(h["updated_at"]),
+        "occurred_at": h.get("occurred_at") or None,
+        "entered_at": float(h["entered_at"]),
+        "due_at": due,
+        "overdue": bool(status.open and due is not None and now > due),
+        "escalation": {"level": level, "tier": escalation_tier(level)},
+        "count": int(h.get("count") or 1),
+        "rev": int(h.get("rev") or 1),
+        "reason": h.get("reason", ""),
+        "extra": json.loads(h.get("extra") or "{}"),
+    }
+
+
+def _entry(e: dict[str, str]) -> dict:
+    keep = ("seq", "kind", "actor", "role", "at", "before", "after", "reason", "tier", "level",
+            "count")
+    out = {k: e[k] for k in keep if k in e and e[k] != ""}
+    out["at"] = float(out["at"])
+    return out
+

@@ -1,0 +1,141 @@
+"""Intake: turn a report from any channel into a stored event, or say exactly what is wrong.
+
+Validation happens before anything is written: a batch with one bad item stores nothing,
+and the error names the item, the field and the problem. A location outside the district is
+refused ("outside"), never snapped to the nearest grid.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from pydantic import ValidationError
+
+from dispatch.models import EventIn, Role, Severity, Source, Status, categories, mask_phone
+from dispatch.store.events import Created, EventStore, NewEvent
+from dispatch.workflow import Clock, due_at
+from geo.locate import OUTSIDE, Locator
+
+MAX_BATCH = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    name: str
+    role: Role
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    field: str
+    message: str
+    index: int | None = None
+
+    def as_dict(self) -> dict:
+        out = {"field": self.field, "message": self.message}
+        if self.index is not None:
+            out["index"] = self.index
+        return out
+
+
+class IntakeError(ValueError):
+    """Bad input: carries every problem found; HTTP status 400 or 422."""
+
+    def __init__(self, problems: Sequence[Problem], *, status: int = 422) -> None:
+        super().__init__("; ".join(f"{p.field}: {p.message}" for p in problems))
+        self.problems = list(problems)
+        self.status = status
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """One validated report plus how the channel wants it stored."""
+
+    data: EventIn
+    source: Source
+    idempotency_key: str = ""
+    dedupe_key: str = ""
+    dedupe_window_s: float = 0
+    extra: dict = field(default_factory=dict)
+
+
+def parse(payload: Mapping, *, index: int | None = None) -> EventIn:
+    """Validate one report body; raises IntakeError naming each bad field."""
+    if not isinstance(payload, Mapping):
+        raise IntakeError([Problem("body", "must be a JSON object", index)], status=400)
+    try:
+        return EventIn.model_validate(dict(payload))
+    except ValidationError as exc:
+        raise IntakeError([_problem(err, index) for err in exc.errors()]) from None
+
+
+def _problem(err: dict, index: int | None) -> Problem:
+    loc = ".".join(str(p) for p in err["loc"]) or "body"
+    message = err["msg"]
+    if err["type"] == "extra_forbidden":
+        message = "is not a known field"
+    elif err["type"] == "string_too_long":
+        message = f"is too long (at most {err['ctx']['max_length']} characters)"
+    return Problem(loc, message.removeprefix("Value error, "), index)
+
+
+class Intake:
+    def __init__(self, *, store: EventStore, locator: Locator, clock: Clock) -> None:
+        self._store = store
+        self._locator = locator
+        self._clock = clock
+
+    def submit(self, report: Report, *, actor: Actor) -> Created:
+        return self.submit_many([report], actor=actor)[0]
+
+    def submit_many(self, reports: Sequence[Report], *, actor: Actor) -> list[Created]:
+        if len(reports) > MAX_BATCH:
+            raise IntakeError([Problem("events", f"at most {MAX_BATCH} events per batch")],
+                              status=413)
+        located = self._locate(reports)
+        now = self._clock.now()
+        events = [self._new_event(r, loc, actor=actor, now=now)
+                  for r, loc in zip(reports, located, strict=True)]
+        return self._store.create_many(events)
+
+    def _locate(self, reports: Sequence[Report]) -> list[dict[str, str]]:
+        lon = np.array([r.data.lon for r in reports], dtype=float)
+        lat = np.array([r.data.lat for r in reports], dtype=float)
+        idx = self._locator.indices(lon, lat)
+        outside = [i for i, v in enumerate(idx) if v == OUTSIDE]
+        if outside:
+            index = (lambda i: i) if len(reports) > 1 else (lambda i: None)
+            raise IntakeError([Problem("lon,lat", "outside: the location is not inside any grid "
+                                       "of the district", index(i)) for i in outside])
+        return [self._locator.chain_of(int(i)) for i in idx]
+
+    def _new_event(self, report: Report, grid: dict[str, str], *, actor: Actor,
+                   now: float) -> NewEvent:
+        d = report.data
+        category = categories()[d.category]
+        severity = d.severity or category.default_severity
+        status = Status.REGISTERED if report.source is Source.OPERATOR else Status.REPORTED
+        due = due_at(d.category, Severity(severity), status, entered=now)
+        fields = {
+            "status": status.value, "source": report.source.value, "category": d.category,
+            "severity": Severity(severity).value, "lon": repr(d.lon), "lat": repr(d.lat),
+            "address": d.address, "building": d.building, "description": d.description,
+            "reporter_name": d.reporter_name, "reporter_phone": mask_phone(d.reporter_phone),
+            "attachments": json.dumps([str(u) for u in d.attachments]),
+            "external_id": d.external_id,
+            "occurred_at": d.occurred_at.isoformat() if d.occurred_at else "",
+            "created_at": f"{now:.3f}", "updated_at": f"{now:.3f}", "entered_at": f"{now:.3f}",
+            "due_at": "" if due is None else f"{due:.3f}", "escalation": "0", "count": "1",
+            "rev": "1", "reason": "", "created_by": actor.name,
+            "extra": json.dumps(report.extra, ensure_ascii=False),
+            **grid,
+        }
+        return NewEvent(
+            fields=fields, created=now, due=due, actor=actor.name, role=actor.role.value,
+            idempotency_key=report.idempotency_key, dedupe_key=report.dedupe_key,
+            dedupe_window_ms=int(report.dedupe_window_s * 1000),
+        )
+

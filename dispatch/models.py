@@ -1,0 +1,146 @@
+"""Events, their statuses, sources, severities and roles: the vocabulary every part shares."""
+
+from __future__ import annotations
+
+import csv
+import math
+import re
+from datetime import datetime
+from enum import StrEnum
+from functools import cache
+
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator
+
+from geo.model import data_dir
+
+
+class Status(StrEnum):
+    """The seven-step loop (收集→上报→分流→办理→反馈→考核→决策) as event statuses."""
+
+    COLLECTED = "collected"
+    REPORTED = "reported"
+    REGISTERED = "registered"
+    DISPATCHED = "dispatched"
+    SIGNED = "signed"
+    IN_PROGRESS = "in_progress"
+    FEEDBACK = "feedback"
+    VERIFIED = "verified"
+    CLOSED = "closed"
+    REOPENED = "reopened"
+    ARCHIVED = "archived"
+    RETURNED = "returned"
+    CANCELLED = "cancelled"
+
+    @property
+    def open(self) -> bool:
+        return self not in (Status.CLOSED, Status.ARCHIVED, Status.CANCELLED)
+
+
+class Severity(StrEnum):
+    URGENT = "urgent"
+    ROUTINE = "routine"
+    COMPLEX = "complex"
+
+
+class Source(StrEnum):
+    WORKER = "worker"
+    RESIDENT = "resident"
+    HOTLINE = "12345"
+    ONLINE = "online"
+    IOT = "iot"
+    OPEN311 = "open311"
+    OPERATOR = "operator"
+    API = "api"
+
+
+class Role(StrEnum):
+    OPERATOR = "operator"
+    LEADER = "leader"
+    COORDINATOR = "coordinator"
+    ADMIN = "admin"
+    WORKER = "worker"
+    DEVICE = "device"
+    INTEGRATION = "integration"
+    RESIDENT = "resident"
+    SYSTEM = "system"
+
+
+class Satisfaction(StrEnum):
+    SATISFIED = "satisfied"  # 满意
+    FAIRLY = "fairly_satisfied"  # 基本满意
+    DISSATISFIED = "dissatisfied"  # 不满意
+
+
+#: Escalation tiers, lowest first: overdue work climbs one tier per missed limit.
+ESCALATION_TIERS = ("micro", "general", "total", "street")
+
+_PHONE = re.compile(r"^\+?[0-9][0-9 \-]{5,19}$")
+
+
+class Category(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    code: str
+    name: str
+    name_en: str
+    class_name: str
+    class_name_en: str
+    default_severity: Severity
+
+    @property
+    def class_code(self) -> str:
+        return self.code[:2]
+
+
+@cache
+def categories() -> dict[str, Category]:
+    """Two-level category table (2-digit class + 3-digit subclass) from data/categories.csv."""
+    with open(data_dir() / "categories.csv", encoding="utf-8", newline="") as fh:
+        return {row["code"]: Category(**row) for row in csv.DictReader(fh)}
+
+
+class EventIn(BaseModel):
+    """A report as it arrives from any channel, before it is located and stored."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    category: str = Field(pattern=r"^\d{5}$", description="5-digit category code")
+    severity: Severity | None = None
+    lon: float = Field(ge=-180, le=180)
+    lat: float = Field(ge=-90, le=90)
+    description: str = Field(min_length=1, max_length=2000)
+    address: str = Field(default="", max_length=200)
+    building: str = Field(default="", max_length=100)
+    reporter_name: str = Field(default="", max_length=50)
+    reporter_phone: str = Field(default="", max_length=20)
+    attachments: list[HttpUrl] = Field(default_factory=list, max_length=10)
+    external_id: str = Field(default="", max_length=64)
+    occurred_at: datetime | None = None
+
+    @field_validator("lon", "lat")
+    @classmethod
+    def _finite(cls, value: float) -> float:
+        if not math.isfinite(value):
+            raise ValueError("must be a finite number")
+        return value
+
+    @field_validator("category")
+    @classmethod
+    def _known_category(cls, value: str) -> str:
+        if value not in categories():
+            raise ValueError(f"unknown category {value!r}")
+        return value
+
+    @field_validator("reporter_phone")
+    @classmethod
+    def _phone(cls, value: str) -> str:
+        if value and not _PHONE.match(value):
+            raise ValueError("is not a phone number")
+        return value
+
+
+def mask_phone(phone: str) -> str:
+    """138****5678: personal data is masked before it is stored or shown (PIPL)."""
+    digits = re.sub(r"\D", "", phone)
+    if len(digits) < 7:
+        return "*" * len(digits)
+    return f"{digits[:3]}{'*' * (len(digits) - 7)}{digits[-4:]}"

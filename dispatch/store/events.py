@@ -1,0 +1,176 @@
+"""Events in Redis: one hash per event, sorted-set indices, every change in the stream.
+
+Writes go through the Lua scripts in :mod:`dispatch.store.lua`, so idempotency, dedupe,
+the state, its indices and its stream entry change together or not at all. A batch is one
+MULTI/EXEC transaction: all of it is stored, or none.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import redis
+
+from dispatch.store import lua
+from dispatch.store.core import CHANGES, StoreError
+
+IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000
+EVENT_KEY = "ev:{}"
+
+
+@dataclass(frozen=True, slots=True)
+class NewEvent:
+    """What the store needs to create one event (already validated and located)."""
+
+    fields: dict[str, str]  # every hash field, as strings
+    created: float
+    due: float | None
+    actor: str
+    role: str
+    idempotency_key: str = ""
+    dedupe_key: str = ""
+    dedupe_window_ms: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Created:
+    id: str
+    outcome: str  # "created", "repeat" (idempotent retry) or "folded" (dedupe)
+
+
+class EventNotFoundError(KeyError):
+    def __init__(self, event_id: str) -> None:
+        super().__init__(event_id)
+        self.event_id = event_id
+
+    def __str__(self) -> str:
+        return f"event {self.event_id!r} does not exist"
+
+
+class StaleStatusError(RuntimeError):
+    """The event left the expected status before the move was written."""
+
+    def __init__(self, event_id: str, current: str) -> None:
+        super().__init__(f"event {event_id!r} is now {current!r}")
+        self.event_id = event_id
+        self.current = current
+
+
+_OUTCOME = {1: "created", 0: "repeat", 2: "folded"}
+
+
+class EventStore:
+    def __init__(self, client: redis.Redis) -> None:
+        self._r = client
+        self._create = client.register_script(lua.CREATE)
+        self._transition = client.register_script(lua.TRANSITION)
+        self._escalate = client.register_script(lua.ESCALATE)
+
+    # --- writes -------------------------------------------------------------------------
+    def create(self, event: NewEvent) -> Created:
+        return self.create_many([event])[0]
+
+    def create_many(self, events: Sequence[NewEvent]) -> list[Created]:
+        """Store a batch in one transaction: every event or none."""
+        if not events:
+            return []
+        try:
+            with self._r.pipeline(transaction=True) as pipe:
+                for ev in events:
+                    keys, args = _create_call(ev)
+                    self._create(keys=keys, args=args, client=pipe)
+                results = pipe.execute()
+        except redis.RedisError as exc:
+            raise StoreError(f"could not store {len(events)} event(s): {exc}") from exc
+        return [Created(id=_text(r[1]), outcome=_OUTCOME[int(r[0])]) for r in results]
+
+    def transition(self, event_id: str, *, expected: str, target: str, now: float,
+                   due: float | None, actor: str, role: str, reason: str = "",
+                   extra: dict[str, str] | None = None) -> int:
+        """Move an event if it is still in ``expected``; returns its new revision."""
+        keys = [EVENT_KEY.format(event_id), CHANGES, f"idx:st:{expected}", f"idx:st:{target}",
+                "idx:due"]
+        args = [expected, target, _num(now), "" if due is None else _num(due), actor, role,
+                reason, json.dumps(extra or {}, ensure_ascii=False), event_id]
+        try:
+            ok, value = self._transition(keys=keys, args=args)
+        except redis.RedisError as exc:
+            raise StoreError(f"could not move event {event_id!r}: {exc}") from exc
+        if ok == -1:
+            raise EventNotFoundError(event_id)
+        if ok == 0:
+            raise StaleStatusError(event_id, _text(value))
+        return int(value)
+
+    def escalate(self, event_id: str, *, status: str, entered: str, level: int, tier: str,
+                 now: float) -> bool:
+        return bool(self._escalate(keys=[EVENT_KEY.format(event_id), CHANGES],
+                                   args=[status, entered, level, tier, _num(now), event_id]))
+
+    # --- reads --------------------------------------------------------------------------
+    def get(self, event_id: str) -> dict[str, str]:
+        data = self._r.hgetall(EVENT_KEY.format(event_id))
+        if not data:
+            raise EventNotFoundError(event_id)
+        return data
+
+    def get_many(self, ids: Iterable[str]) -> list[dict[str, str]]:
+        ids = list(ids)
+        with self._r.pipeline(transaction=False) as pipe:
+            for i in ids:
+                pipe.hgetall(EVENT_KEY.format(i))
+            return [d for d in pipe.execute() if d]
+
+    def ids(self, index: str, *, since: float | None = None, until: float | None = None,
+            offset: int = 0, limit: int = 100) -> list[str]:
+        """Newest first from one index (``idx:all``, ``idx:st:<status>``, ``idx:grid:<code>``…)."""
+        hi = "+inf" if until is None else _num(until)
+        lo = "-inf" if since is None else _num(since)
+        return self._r.zrevrangebyscore(index, hi, lo, start=offset, num=limit)
+
+    def due_before(self, when: float, *, limit: int = 1000) -> list[str]:
+        return self._r.zrangebyscore("idx:due", "-inf", _num(when), start=0, num=limit)
+
+    def timeline(self, event_id: str) -> list[dict[str, str]]:
+        """Every change of one event, oldest first, from its list of stream ids."""
+        sids = self._r.lrange(f"evlog:{event_id}", 0, -1)
+        with self._r.pipeline(transaction=False) as pipe:
+            for sid in sids:
+                pipe.xrange(CHANGES, sid, sid)
+            entries = pipe.execute()
+        return [{"seq": e[0][0], **e[0][1]} for e in entries if e]
+
+    def count(self, index: str) -> int:
+        return self._r.zcard(index)
+
+
+def _create_call(ev: NewEvent) -> tuple[list[str], list[str]]:
+    f = ev.fields
+    day = datetime.fromtimestamp(ev.created, UTC).strftime("%Y%m%d")
+    keys = [
+        f"idem:{ev.idempotency_key}" if ev.idempotency_key else "idem:-",
+        f"dedupe:{ev.dedupe_key}" if ev.dedupe_key else "dedupe:-",
+        f"ev:seq:{day}", CHANGES,
+        "idx:all", f"idx:st:{f['status']}", f"idx:street:{f['street']}",
+        f"idx:grid:{f['micro']}", f"idx:grid:{f['general']}", f"idx:grid:{f['total']}",
+        f"idx:cat:{f['category']}", "idx:due",
+    ]
+    args = [
+        "1" if ev.idempotency_key else "0", "1" if ev.dedupe_key else "0",
+        str(IDEMPOTENCY_TTL_MS), str(max(ev.dedupe_window_ms, 1)), day, _num(ev.created),
+        "" if ev.due is None else _num(ev.due), ev.actor, ev.role,
+        json.dumps(f, ensure_ascii=False),
+    ]
+    return keys, args
+
+
+def _num(x: float) -> str:
+    return f"{x:.3f}"
+
+
+def _text(value) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+

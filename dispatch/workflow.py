@@ -1,0 +1,142 @@
+"""The legal moves of an event, who may make them, and the clock on each step.
+
+Every transition names the roles allowed to make it and whether it needs a reason. Each
+open status has a time limit from the SLA table (category class × severity); an event still
+in a status after its limit is overdue and climbs one escalation tier per limit missed:
+micro-grid → general grid → total grid → street centre. Deadlines are stored as absolute
+times, so clocks keep running correctly across restarts.
+"""
+
+from __future__ import annotations
+
+import csv
+import time
+from dataclasses import dataclass
+from functools import cache
+from typing import Protocol
+
+from dispatch.models import ESCALATION_TIERS, Role, Severity, Status
+from geo.model import data_dir
+
+S, R = Status, Role
+_STAFF = (R.OPERATOR, R.ADMIN)
+_FIELD = (R.OPERATOR, R.ADMIN, R.WORKER)
+
+
+@dataclass(frozen=True, slots=True)
+class Move:
+    roles: tuple[Role, ...]
+    needs_reason: bool = False
+
+
+#: (from, to) → who may move an event that way.
+TRANSITIONS: dict[tuple[Status, Status], Move] = {
+    (S.COLLECTED, S.REPORTED): Move(_FIELD),
+    (S.COLLECTED, S.CANCELLED): Move(_STAFF, needs_reason=True),
+    (S.REPORTED, S.REGISTERED): Move(_STAFF),
+    (S.REPORTED, S.CANCELLED): Move(_STAFF, needs_reason=True),
+    (S.REGISTERED, S.DISPATCHED): Move(_STAFF),
+    (S.REGISTERED, S.CANCELLED): Move(_STAFF, needs_reason=True),
+    (S.DISPATCHED, S.SIGNED): Move(_FIELD),
+    (S.DISPATCHED, S.RETURNED): Move(_FIELD, needs_reason=True),
+    (S.SIGNED, S.IN_PROGRESS): Move(_FIELD),
+    (S.SIGNED, S.RETURNED): Move(_FIELD, needs_reason=True),
+    (S.IN_PROGRESS, S.FEEDBACK): Move(_FIELD),
+    (S.FEEDBACK, S.VERIFIED): Move(_STAFF),
+    (S.FEEDBACK, S.REOPENED): Move(_STAFF, needs_reason=True),
+    (S.VERIFIED, S.CLOSED): Move(_STAFF),
+    (S.VERIFIED, S.REOPENED): Move(_STAFF, needs_reason=True),
+    (S.CLOSED, S.REOPENED): Move(_STAFF, needs_reason=True),
+    (S.CLOSED, S.ARCHIVED): Move((R.ADMIN, R.OPERATOR, R.SYSTEM)),
+    (S.RETURNED, S.DISPATCHED): Move(_STAFF),  # reviewed and re-assigned (改派)
+    (S.RETURNED, S.CANCELLED): Move(_STAFF, needs_reason=True),
+    (S.REOPENED, S.DISPATCHED): Move(_STAFF),
+}
+
+
+class TransitionError(ValueError):
+    """An illegal move: wrong current status, wrong role, or a missing reason."""
+
+    def __init__(self, message: str, *, field: str, value: object) -> None:
+        super().__init__(message)
+        self.field = field
+        self.value = value
+
+
+def check_move(current: Status, target: Status, *, role: Role, reason: str) -> Move:
+    move = TRANSITIONS.get((current, target))
+    if move is None:
+        allowed = sorted(t.value for (f, t) in TRANSITIONS if f == current)
+        raise TransitionError(
+            f"cannot move from {current.value!r} to {target.value!r}; "
+            f"from {current.value!r} an event can go to {allowed}",
+            field="status", value=target.value)
+    if role not in move.roles:
+        raise TransitionError(
+            f"role {role.value!r} may not move an event from {current.value!r} to "
+            f"{target.value!r} (allowed: {[r.value for r in move.roles]})",
+            field="role", value=role.value)
+    if move.needs_reason and not reason.strip():
+        raise TransitionError(f"moving to {target.value!r} needs a reason", field="reason",
+                              value=reason)
+    return move
+
+
+class Clock(Protocol):
+    def now(self) -> float: ...
+
+
+class SystemClock:
+    def now(self) -> float:
+        return time.time()
+
+
+@dataclass
+class ManualClock:
+    """A clock tests and drills can move by hand."""
+
+    t: float = 1_800_000_000.0
+
+    def now(self) -> float:
+        return self.t
+
+    def advance(self, seconds: float) -> None:
+        self.t += seconds
+
+
+@cache
+def sla_table() -> dict[tuple[str, Severity], dict[Status, int]]:
+    """(class or "*", severity) → minutes allowed in each status, from data/sla.csv."""
+    table = {}
+    with open(data_dir() / "sla.csv", encoding="utf-8", newline="") as fh:
+        for row in csv.DictReader(fh):
+            key = (row.pop("class"), Severity(row.pop("severity")))
+            table[key] = {Status(k): int(v) for k, v in row.items()}
+    return table
+
+
+def limit_minutes(category: str, severity: Severity, status: Status) -> int | None:
+    """Minutes an event may stay in ``status``; None where no clock runs."""
+    table = sla_table()
+    for key in ((category[:2], severity), ("*", severity)):
+        limits = table.get(key)
+        if limits and status in limits:
+            return limits[status]
+    return None
+
+
+def due_at(category: str, severity: Severity, status: Status, *, entered: float) -> float | None:
+    minutes = limit_minutes(category, severity, status)
+    return None if minutes is None else entered + minutes * 60
+
+
+def escalation_level(*, entered: float, due: float | None, now: float) -> int:
+    """0 while on time; then +1 per limit overrun, capped at the street centre."""
+    if due is None or now <= due:
+        return 0
+    span = max(due - entered, 1.0)
+    return min(1 + int((now - due) // span), len(ESCALATION_TIERS) - 1)
+
+
+def escalation_tier(level: int) -> str:
+    return ESCALATION_TIERS[min(max(level, 0), len(ESCALATION_TIERS) - 1)]
