@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from pathlib import Path
 
 import dash
 from dash import html
+from flask import Blueprint
 
 from dashboard import login
-from dashboard.api.events import bp as events_bp
-from dashboard.api.geo import bp as geo_bp
 from dashboard.runtime import Runtime
 
 
@@ -39,8 +40,7 @@ def create_app(*, runtime: Runtime) -> dash.Dash:
     app.server.extensions["grid_dispatch"] = runtime
     app.server.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.server.config["SESSION_COOKIE_SAMESITE"] = "Lax"
-    app.server.register_blueprint(geo_bp)
-    app.server.register_blueprint(events_bp)
+    _register_api(app.server)
     login.install(app.server)
     _json_errors(app.server)
     _register_pages()
@@ -50,6 +50,16 @@ def create_app(*, runtime: Runtime) -> dash.Dash:
 
 
 MAX_BODY_BYTES = 4 * 1024 * 1024  # a full batch of 1,000 reports fits with room to spare
+
+
+def _register_api(server) -> None:
+    """Every module in ``dashboard.api`` that defines a blueprint ``bp`` is served."""
+    import dashboard.api as api
+
+    for info in sorted(pkgutil.iter_modules(api.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"dashboard.api.{info.name}")
+        if isinstance(getattr(module, "bp", None), Blueprint):
+            server.register_blueprint(module.bp)
 
 
 def _json_errors(server) -> None:
