@@ -79,10 +79,7 @@
     if (state.active !== active) {
       state.active = active;
       for (const tier of TIERS) {
-        const fill = tier === active ? ACTIVE_FILL : 0;
-        for (const layer of Object.values(state.layers[tier])) {
-          if (layer !== state.selected) layer.setStyle({ fillOpacity: fill });
-        }
+        for (const layer of Object.values(state.layers[tier])) restyle(layer);
       }
     }
     document.body.dataset.activeTier = active;
@@ -94,15 +91,17 @@
     return Object.assign({}, style, { weight: style.weight * k });
   }
 
-  function styleFor(tier) {
+  function styleFor(tier, code) {
     const base = Object.assign({}, BASE[tier] || BASE.micro);
     if (tier === state.active) base.fillOpacity = ACTIVE_FILL;
+    const live = code && gd.live && gd.live.gridStyle(tier, code);
+    if (live && (tier === state.active || tier === "micro")) Object.assign(base, live);
     return scaled(base);
   }
 
   function restyle(layer) {
     const tier = layer.gdTier;
-    layer.setStyle(layer === state.selected ? scaled(SELECTED) : styleFor(tier));
+    layer.setStyle(layer === state.selected ? scaled(SELECTED) : styleFor(tier, layer.gdCode));
   }
 
   function select(layer) {
@@ -149,8 +148,9 @@
 
   gd.map = {
     style: function (feature, context) {
-      return styleFor(context.hideout.tier);
+      return styleFor(context.hideout.tier, String(feature.properties.code));
     },
+    restyle: restyle,
     onEachFeature: function (feature, layer, context) {
       const tier = context.hideout.tier;
       if (context.hideout.bounds) gd.bounds = context.hideout.bounds;

@@ -9,8 +9,9 @@ from pathlib import Path
 import dash
 from dash import html
 from flask import Blueprint
+from flask_socketio import SocketIO
 
-from dashboard import login
+from dashboard import live, login
 from dashboard.runtime import Runtime
 
 
@@ -43,6 +44,8 @@ def create_app(*, runtime: Runtime) -> dash.Dash:
     _register_api(app.server)
     login.install(app.server)
     _json_errors(app.server)
+    socketio = SocketIO(app.server, async_mode="threading", logger=False, engineio_logger=False)
+    app.server.extensions["grid_dispatch_live"] = live.install(socketio, runtime)
     _register_pages()
     app.layout = html.Div(dash.page_container, id="root")
     _serve_local_tiles(app, settings)

@@ -62,9 +62,13 @@ class Runtime:
         out["streets"] = build_tier(_streets_as_grid_set(self.grids), Tier.TOTAL, display=display)
         return out
 
+    def on_close(self, fn) -> None:
+        """Run ``fn`` when the runtime closes, before Redis goes away (last added, first run)."""
+        self._stack.callback(fn)
+
     def close(self) -> None:
-        self.store.close()
         self._stack.close()
+        self.store.close()
 
 
 def _streets_as_grid_set(grids: GridSet) -> GridSet:

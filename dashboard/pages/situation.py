@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import dash
 import dash_leaflet as dl
-from dash import Input, Output, State, callback, clientside_callback, dcc, html
+from dash import ALL, Input, Output, State, callback, clientside_callback, dcc, html
+from dash_socketio import DashSocketIO
 from flask import current_app
+from flask_login import current_user
 
 from dashboard.api.geo import layer_url
 from dashboard.components import header, panel
+from dashboard.components.event_panel import event_panel
+from dashboard.components.events import event_panel_shell, events_column, events_layer
 from dashboard.components.tiles import tile_layers
 from dashboard.i18n import Lang, t
+from dispatch.intake import Actor
+from dispatch.models import Role, Status
+from dispatch.store.events import EventNotFoundError
+from dispatch.workflow import TransitionError
 from geo.grids import UnknownGridError
 from geo.model import street_names
 
@@ -45,8 +53,11 @@ def layout(**_query) -> html.Div:
                 ],
                 className="top-bar",
             ),
+            DashSocketIO(id="live", url="/live", eventNames=["delta", "snapshot"]),
+            dcc.Store(id="selected-event"),
+            dcc.Store(id="live-applied"),
             html.Main(
-                [_left_column(summary, lang), _map(runtime), _panel()],
+                [_left_column(summary, lang), _map(runtime), events_column(lang)],
                 className="stage",
             ),
         ],
@@ -102,15 +113,19 @@ def _map(runtime) -> html.Div:
             ),
             name=name, style={"zIndex": z},
         ))
-    return html.Div(
+    layers.append(dl.Pane(events_layer(), name="events", style={"zIndex": 460}))
+    return html.Div([
         dl.Map(
             [*tile_layers(runtime.settings), *layers, dl.ScaleControl(imperial=False)],
             id="map", preferCanvas=True, center=[(miny + maxy) / 2, (minx + maxx) / 2], zoom=11,
             zoomSnap=0.25, zoomDelta=0.5, minZoom=9, maxZoom=19, attributionControl=False,
             style={"width": "100%", "height": "100%"},
         ),
-        className="map-wrap",
-    )
+        html.Div(t("banner.offline", runtime.settings.language), id="live-banner",
+                 className="live-banner hidden", role="alert"),
+        _panel(),
+        event_panel_shell(),
+    ], className="map-wrap")
 
 
 def _panel() -> html.Aside:
@@ -216,4 +231,72 @@ clientside_callback(
     dash.ClientsideFunction("grid_ui", "applyLang"),
     Output("lang-toggle", "children"),
     Input("lang", "data"),
+)
+
+
+@callback(
+    Output("event-panel-body", "children"),
+    Output("event-panel", "className"),
+    Input("selected-event", "data"),
+    Input("lang", "data"),
+    Input("live-applied", "data"),
+)
+def _render_event(selected: dict | None, lang: str | None, _applied):
+    runtime = _runtime()
+    lang = _lang(lang, runtime)
+    if not selected or not selected.get("id"):
+        return [], "grid-panel event-panel hidden"
+    try:
+        view = runtime.events.get(str(selected["id"]), timeline=True)
+    except EventNotFoundError:
+        missing = html.Div(t("panel.unknown", lang), className="panel-title")
+        return [missing], "grid-panel event-panel"
+    role = Role(current_user.role) if current_user.is_authenticated else Role.LEADER
+    return event_panel(view, lang=lang, role=role), "grid-panel event-panel"
+
+
+@callback(
+    Output("move-result", "children"),
+    Input({"type": "event-move", "to": ALL, "event": ALL}, "n_clicks"),
+    State("move-reason", "value"),
+    State("lang", "data"),
+    prevent_initial_call=True,
+)
+def _move(clicks, reason, lang):
+    trigger = dash.ctx.triggered_id
+    if not trigger or not any(clicks):
+        return dash.no_update
+    runtime = _runtime()
+    lang = _lang(lang, runtime)
+    actor = Actor(name=current_user.id, role=Role(current_user.role))
+    try:
+        runtime.events.move(trigger["event"], Status(trigger["to"]), actor=actor,
+                            reason=reason or "")
+    except (TransitionError, EventNotFoundError) as exc:
+        return str(exc)
+    return t("move.done", lang)
+
+
+clientside_callback(
+    dash.ClientsideFunction("grid_live", "onMessage"),
+    Output("live-applied", "data"),
+    Input("live", "data-delta"),
+    Input("live", "data-snapshot"),
+    prevent_initial_call=True,
+)
+clientside_callback(
+    dash.ClientsideFunction("grid_live", "onConnected"),
+    Output("live-banner", "className"),
+    Input("live", "connected"),
+)
+clientside_callback(
+    dash.ClientsideFunction("grid_live", "setFilter"),
+    Output("event-queue", "className"),
+    *[Input(f"filter-{f}", "n_clicks") for f in ("all", "overdue", "urgent")],
+)
+clientside_callback(
+    dash.ClientsideFunction("grid_live", "closePanel"),
+    Output("selected-event", "data"),
+    Input("event-panel-close", "n_clicks"),
+    prevent_initial_call=True,
 )

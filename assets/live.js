@@ -1,0 +1,247 @@
+/* Live feed on the situation map: applies deltas from /live to the queue, the event markers
+ * and the grid colours, detects gaps and catches up over HTTP after a reconnect.
+ * Events carry their full current state and a revision, so applying one twice or out of
+ * order changes nothing. Resident text is only ever set as textContent. */
+(function () {
+  "use strict";
+  const gd = (window.gridDispatch = window.gridDispatch || {});
+  const state = {
+    seq: null, events: {}, filter: "all", wasConnected: false, catchingUp: false,
+    counts: {}, overdueGrids: {},
+  };
+  const T = {
+    zh: {
+      urgent: "紧急", routine: "一般", complex: "复杂", overdue: "超时", left: "剩余",
+      statuses: { reported: "上报", registered: "立案", dispatched: "派遣", signed: "签收",
+        in_progress: "办理中", feedback: "反馈", verified: "核查", reopened: "重办",
+        returned: "退单", collected: "收集" },
+      tiers: { micro: "微网格", general: "一般网格", total: "总网格", street: "街道中心" },
+    },
+    en: {
+      urgent: "Urgent", routine: "Routine", complex: "Complex", overdue: "overdue", left: "left",
+      statuses: { reported: "Reported", registered: "Registered", dispatched: "Dispatched",
+        signed: "Signed", in_progress: "In progress", feedback: "Feedback", verified: "Verified",
+        reopened: "Reopened", returned: "Returned", collected: "Collected" },
+      tiers: { micro: "micro", general: "general", total: "total", street: "street centre" },
+    },
+  };
+  const OPEN = new Set(["collected", "reported", "registered", "dispatched", "signed",
+    "in_progress", "feedback", "verified", "reopened", "returned"]);
+
+  const lang = () => (document.documentElement.lang === "en" ? "en" : "zh");
+  const seqKey = (s) => { const [a, b] = String(s).split("-"); return [Number(a), Number(b || 0)]; };
+  const seqCmp = (a, b) => { const x = seqKey(a), y = seqKey(b); return x[0] - y[0] || x[1] - y[1]; };
+  const now = () => Date.now() / 1000;
+  const isOverdue = (e) => OPEN.has(e.status) && e.due_at && now() > e.due_at;
+
+  function apply(payload) {
+    if (!payload) return false;
+    if (payload.kind === "snapshot") {
+      state.events = {};
+    } else if (state.seq && payload.prev && seqCmp(payload.prev, state.seq) > 0) {
+      catchUp(); // a delta this room sent earlier never reached us
+    }
+    for (const e of payload.events || []) {
+      const held = state.events[e.id];
+      if (!held || e.rev >= held.rev) state.events[e.id] = e;
+      if (!OPEN.has(e.status)) delete state.events[e.id];
+    }
+    if (!state.seq || seqCmp(payload.seq, state.seq) > 0) state.seq = payload.seq;
+    render();
+    return true;
+  }
+
+  async function catchUp() {
+    if (state.catchingUp) return;
+    state.catchingUp = true;
+    try {
+      const q = state.seq ? `?since=${encodeURIComponent(state.seq)}` : "";
+      const res = await fetch(`/api/v1/live/changes${q}`, { cache: "no-store", credentials: "same-origin" });
+      if (res.ok) apply(await res.json());
+    } catch (err) {
+      console.warn("live: catch-up failed, will retry on next reconnect", err);
+    } finally {
+      state.catchingUp = false;
+    }
+  }
+
+  function ordered() {
+    const list = Object.values(state.events);
+    const rank = (e) => [isOverdue(e) ? 0 : 1, -(e.escalation ? e.escalation.level : 0),
+      e.severity === "urgent" ? 0 : 1, -e.created_at];
+    list.sort((a, b) => {
+      const x = rank(a), y = rank(b);
+      for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return x[i] - y[i];
+      return 0;
+    });
+    return list.filter((e) => state.filter === "all" || (state.filter === "overdue" ? isOverdue(e)
+      : e.severity === "urgent"));
+  }
+
+  function text(tag, cls, value) {
+    const el = document.createElement(tag);
+    el.className = cls;
+    el.textContent = value;
+    return el;
+  }
+
+  function row(e) {
+    const li = document.createElement("li");
+    li.className = "event-row fade-in";
+    li.dataset.id = e.id;
+    li.append(text("span", "sev-dot", ""), text("span", "row-title", ""),
+      text("span", "row-where", ""), text("span", "row-status", ""), text("span", "row-clock", ""));
+    li.addEventListener("click", () => select(e.id));
+    return li;
+  }
+
+  function fill(li, e) {
+    const t = T[lang()];
+    const cat = lang() === "en" ? e.category.name_en : e.category.name;
+    li.className = `event-row row-${e.severity}${isOverdue(e) ? " is-overdue" : ""}` +
+      `${li.classList.contains("fade-in") ? " fade-in" : ""}`;
+    li.children[1].textContent = cat + (e.count > 1 ? ` ×${e.count}` : "");
+    li.children[2].textContent = `${e.grid.street_name} · ${e.location.address || e.grid.micro}`;
+    const esc = e.escalation && e.escalation.level ? ` ↑${t.tiers[e.escalation.tier]}` : "";
+    li.children[3].textContent = (t.statuses[e.status] || e.status) + esc;
+    li.dataset.due = e.due_at || "";
+  }
+
+  function render() {
+    const queue = document.getElementById("event-queue");
+    if (!queue) return;
+    const list = ordered().slice(0, 300);
+    const existing = new Map([...queue.children].map((li) => [li.dataset.id, li]));
+    list.forEach((e, i) => {
+      let li = existing.get(e.id);
+      if (!li) li = row(e);
+      existing.delete(e.id);
+      fill(li, e);
+      if (queue.children[i] !== li) queue.insertBefore(li, queue.children[i] || null);
+    });
+    existing.forEach((li) => li.remove());
+    queue.classList.toggle("is-empty", list.length === 0);
+    tickClocks();
+    renderCounts();
+    colourGrids();
+    window.dash_clientside.set_props("events-layer", { data: features() });
+  }
+
+  function renderCounts() {
+    const all = Object.values(state.events);
+    const set = (id, n) => { const el = document.getElementById(id); if (el) el.textContent = String(n); };
+    set("count-open", all.length);
+    set("count-overdue", all.filter(isOverdue).length);
+    set("count-urgent", all.filter((e) => e.severity === "urgent").length);
+  }
+
+  function tickClocks() {
+    const t = T[lang()];
+    document.querySelectorAll("#event-queue .event-row, .countdown").forEach((el) => {
+      const due = Number(el.dataset.due || 0);
+      const target = el.classList.contains("countdown") ? el : el.querySelector(".row-clock");
+      if (!target) return;
+      if (!due) { target.textContent = ""; return; }
+      const left = Math.round(due - now());
+      const abs = Math.abs(left);
+      const hh = Math.floor(abs / 3600), mm = Math.floor((abs % 3600) / 60), ss = abs % 60;
+      const span = (hh ? `${hh}:` : "") + `${String(mm).padStart(2, "0")}:${String(ss).padStart(2, "0")}`;
+      target.textContent = left >= 0 ? `${t.left} ${span}` : `${t.overdue} +${span}`;
+      target.classList.toggle("late", left < 0);
+    });
+  }
+  setInterval(tickClocks, 1000);
+
+  function colourGrids() {
+    const counts = {}, overdue = {};
+    for (const e of Object.values(state.events)) {
+      for (const code of [e.grid.micro, e.grid.total]) {
+        counts[code] = (counts[code] || 0) + 1;
+        if (isOverdue(e)) overdue[code] = true;
+      }
+    }
+    const changed = new Set([...Object.keys(counts), ...Object.keys(state.counts)]);
+    state.counts = counts;
+    state.overdueGrids = overdue;
+    for (const code of changed) {
+      const tier = code.length > 14 ? "micro" : "total";
+      const layer = gd.map && gd.map.layer(tier, code);
+      if (layer && gd.map.restyle) gd.map.restyle(layer);
+    }
+  }
+
+  // Extra style for a grid layer from the live feed (used by grid_map.js's restyle).
+  function gridStyle(tier, code) {
+    const n = state.counts[code] || 0;
+    if (!n || (tier !== "micro" && tier !== "total")) return null;
+    const late = state.overdueGrids[code];
+    const opacity = tier === "total" ? Math.min(0.15 + 0.05 * n, 0.55) : Math.min(0.35 + 0.15 * n, 0.8);
+    return { fillColor: late ? "#f59e0b" : "#38bdf8", fillOpacity: opacity };
+  }
+
+  function features() {
+    return {
+      type: "FeatureCollection",
+      features: Object.values(state.events).map((e) => ({
+        type: "Feature",
+        geometry: { type: "Point", coordinates: [e.location.lon, e.location.lat] },
+        properties: { id: e.id, severity: e.severity, overdue: isOverdue(e) },
+      })),
+    };
+  }
+
+  function select(id) {
+    window.dash_clientside.set_props("selected-event", { data: { id: id, at: Date.now() } });
+  }
+
+  gd.live = {
+    state: state,
+    gridStyle: gridStyle,
+    onMessage: function (delta, snapshot) {
+      const trig = (window.dash_clientside.callback_context.triggered[0] || {}).prop_id || "";
+      apply(trig.endsWith("data-snapshot") ? snapshot : delta);
+      return state.seq;
+    },
+    onConnected: function (connected) {
+      if (connected && state.wasConnected === "lost") catchUp();
+      if (connected) state.wasConnected = true;
+      else if (state.wasConnected) state.wasConnected = "lost";
+      const conn = document.getElementById("conn");
+      if (conn && state.wasConnected) {
+        conn.classList.toggle("conn-bad", !connected);
+        conn.classList.toggle("conn-ok", !!connected);
+      }
+      return connected || !state.wasConnected ? "live-banner hidden" : "live-banner";
+    },
+    setFilter: function () {
+      const trig = (window.dash_clientside.callback_context.triggered[0] || {}).prop_id || "";
+      const m = trig.match(/^filter-(\w+)\.n_clicks$/);
+      if (m) state.filter = m[1];
+      document.querySelectorAll(".filter-button").forEach((b) =>
+        b.classList.toggle("active", b.dataset.filter === state.filter));
+      render();
+      return "event-queue";
+    },
+    closePanel: function () { return null; },
+    pointToLayer: function (feature, latlng) {
+      const p = feature.properties;
+      const colour = p.overdue ? "#f59e0b" : p.severity === "urgent" ? "#ef4444" : "#38bdf8";
+      const k = Math.max(1, window.innerWidth / 1920);
+      return L.circleMarker(latlng, { radius: 7 * k, color: "#07111f", weight: 1.5 * k,
+        fillColor: colour, fillOpacity: 0.95 });
+    },
+    clusterToLayer: function (feature, latlng) {
+      const n = feature.properties.point_count;
+      const k = Math.max(1, window.innerWidth / 1920);
+      const size = Math.round((26 + Math.min(n, 200) / 10) * k);
+      const icon = L.divIcon({ html: `<div><span>${Number(n)}</span></div>`,
+        className: "event-cluster", iconSize: L.point(size, size) });
+      return L.marker(latlng, { icon: icon });
+    },
+    onEachEvent: function (feature, layer) {
+      if (feature.properties.cluster) return;
+      layer.on("click", () => select(feature.properties.id));
+    },
+  };
+  window.dash_clientside = Object.assign(window.dash_clientside || {}, { grid_live: gd.live });
+})();

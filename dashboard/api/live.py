@@ -1,0 +1,25 @@
+"""HTTP catch-up for live screens: what changed after a seq, or a fresh snapshot."""
+
+from __future__ import annotations
+
+import re
+
+from flask import Blueprint, current_app, jsonify, request
+
+from dashboard.api.auth import problem, require
+from dashboard.live import LIVE_ROLES
+
+bp = Blueprint("live", __name__)
+_SEQ = re.compile(r"^\d{1,20}-\d{1,20}$")
+
+
+@bp.get("/api/v1/live/changes")
+@require(*LIVE_ROLES)
+def changes(*, actor):
+    hub = current_app.extensions["grid_dispatch_live"]
+    since = request.args.get("since", "")
+    street = request.args.get("street") or None
+    if since and not _SEQ.match(since):
+        return problem(400, "invalid", f"since {since!r} is not a stream id like 1700000000000-0",
+                       field="since")
+    return jsonify(hub.since(since, street=street) if since else hub.snapshot(street=street))

@@ -1,0 +1,119 @@
+"""The event panel: what happened, where, whose it is, the clock, the timeline, the next moves."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from dash import dcc, html
+
+from dashboard.i18n import Lang, t
+from dispatch.models import Role, Status
+from dispatch.workflow import TRANSITIONS
+
+#: The seven steps as operators see them, for the progress strip.
+STEPS = (Status.REPORTED, Status.REGISTERED, Status.DISPATCHED, Status.SIGNED,
+         Status.IN_PROGRESS, Status.FEEDBACK, Status.VERIFIED, Status.CLOSED)
+
+
+def status_label(status: str, lang: Lang) -> str:
+    return t(f"status.{status}", lang)
+
+
+def event_panel(view: dict, *, lang: Lang, role: Role) -> list:
+    """Panel body for ``EventService.get(..., timeline=True)``; all text as text nodes."""
+    cat = view["category"]
+    return [
+        html.Div([html.Span(t(f"severity.{view['severity']}", lang),
+                            className=f"sev sev-{view['severity']}"),
+                  html.Span(view["id"], className="mono event-id")], className="panel-kicker"),
+        html.H2(cat["name_en"] if lang == "en" else cat["name"], className="panel-title"),
+        _clock(view, lang),
+        _steps(view["status"], lang),
+        html.P(view["description"], className="event-description"),
+        html.Dl(_rows(view, lang), className="panel-rows"),
+        _actions(view, lang, role),
+        html.H3(t("event.timeline", lang), className="panel-sub"),
+        html.Ol([_change(c, lang) for c in view.get("timeline", [])], className="timeline"),
+    ]
+
+
+def _clock(view: dict, lang: Lang) -> html.Div:
+    level = view["escalation"]["level"]
+    cls = "event-clock overdue" if view["overdue"] else "event-clock"
+    items = [html.Span(status_label(view["status"], lang), className="clock-status")]
+    if view["due_at"]:
+        items.append(html.Span("", className="countdown", **{"data-due": str(view["due_at"])}))
+    if level:
+        items.append(html.Span(f"{t('event.escalated', lang)} · "
+                               f"{t('tier.' + view['escalation']['tier'], lang)}",
+                               className="escalated"))
+    return html.Div(items, className=cls)
+
+
+def _steps(status: str, lang: Lang) -> html.Ol:
+    reached = STEPS.index(Status(status)) if Status(status) in STEPS else -1
+    return html.Ol([
+        html.Li(status_label(s.value, lang),
+                className="step done" if i < reached else "step now" if i == reached else "step")
+        for i, s in enumerate(STEPS)
+    ], className="steps")
+
+
+def _rows(view: dict, lang: Lang) -> list:
+    grid, loc = view["grid"], view["location"]
+    rows = [
+        (t("event.source", lang), t(f"source.{view['source']}", lang)),
+        (t("panel.street", lang), grid["street_name"] or grid["street"]),
+        (t("tier1.micro", lang), grid["micro"]),
+        (t("event.address", lang), " ".join(x for x in (loc["address"], loc["building"]) if x)
+         or f"{loc['lon']:.5f}, {loc['lat']:.5f}"),
+        (t("event.reporter", lang), " ".join(x for x in (view["reporter"]["name"],
+                                                         view["reporter"]["phone"]) if x) or "—"),
+        (t("event.created", lang), _time(view["created_at"])),
+    ]
+    if view["count"] > 1:
+        rows.append((t("event.count", lang), f"× {view['count']}"))
+    if view["reason"]:
+        rows.append((t("event.reason", lang), view["reason"]))
+    return [html.Div([html.Dt(k), html.Dd(v)], className="panel-row") for k, v in rows]
+
+
+def _actions(view: dict, lang: Lang, role: Role) -> html.Div:
+    moves = [(to, move) for (frm, to), move in TRANSITIONS.items()
+             if frm.value == view["status"] and role in move.roles]
+    if not moves:
+        return html.Div()
+    buttons = [html.Button(status_label(to.value, lang), n_clicks=0,
+                           id={"type": "event-move", "to": to.value, "event": view["id"]},
+                           className="move-button needs-reason" if move.needs_reason
+                           else "move-button")
+               for to, move in moves]
+    return html.Div([
+        html.Div(buttons, className="move-buttons"),
+        dcc.Input(id="move-reason", placeholder=t("event.reason_hint", lang), maxLength=500,
+                  className="move-reason", debounce=False),
+        html.Div(id="move-result", className="move-result", role="status"),
+    ], className="event-actions")
+
+
+def _change(c: dict, lang: Lang) -> html.Li:
+    kind = c.get("kind", "")
+    if kind == "event.transition":
+        what = f"{status_label(c.get('before', ''), lang)} → {status_label(c['after'], lang)}"
+    elif kind == "event.escalated":
+        what = f"{t('event.escalated', lang)} → {t('tier.' + c.get('tier', 'micro'), lang)}"
+    elif kind == "event.repeated":
+        what = f"{t('event.repeated', lang)} × {c.get('count', '')}"
+    else:
+        what = f"{t('event.created_kind', lang)} · {status_label(c.get('after', ''), lang)}"
+    items = [html.Span(_time(c["at"]), className="tl-time mono"),
+             html.Span(what, className="tl-what"),
+             html.Span(f"{c.get('actor', '')} ({t('role.' + c.get('role', 'system'), lang)})",
+                       className="tl-who")]
+    if c.get("reason"):
+        items.append(html.Span(c["reason"], className="tl-reason"))
+    return html.Li(items)
+
+
+def _time(ts: float) -> str:
+    return datetime.fromtimestamp(float(ts)).strftime("%m-%d %H:%M:%S")
