@@ -69,6 +69,16 @@ def _json_errors(server) -> None:
     from flask import jsonify, request
     from werkzeug.exceptions import HTTPException
 
+    from dispatch.store import StoreError
+
+    @server.errorhandler(StoreError)
+    def store_down(exc: StoreError):
+        resp = jsonify(error="unavailable", message=f"storage unavailable, retry: {exc}",
+                       field=None)
+        resp.status_code = 503
+        resp.headers["Retry-After"] = "1"
+        return resp
+
     @server.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
         if not request.path.startswith(("/api/", "/open311/")):

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import click
+from werkzeug.serving import WSGIRequestHandler
 
 from geo.crs import CoordSystem
 
@@ -59,7 +60,9 @@ def _run(settings, *, demo: bool) -> None:
     runtime = open_runtime(settings)
     try:
         app = create_app(runtime=runtime)
-        server = make_server(settings.host, settings.port, app.server, threaded=True)
+        _start_workers(runtime, demo=demo)
+        server = make_server(settings.host, settings.port, app.server, threaded=True,
+                             request_handler=_KeepAliveHandler)
         url = f"http://{settings.host}:{server.server_port}/"
         summary = runtime.grids.summary()
         click.echo(f"grid-dispatch {'demo' if demo else 'server'} ready in "
@@ -77,6 +80,26 @@ def _run(settings, *, demo: bool) -> None:
         click.echo("\ngrid-dispatch: stopping")
     finally:
         runtime.close()
+
+
+class _KeepAliveHandler(WSGIRequestHandler):
+    """HTTP/1.1 so API clients and browsers reuse their connections."""
+
+    protocol_version = "HTTP/1.1"
+
+
+def _start_workers(runtime, *, demo: bool) -> None:
+    from dispatch.escalator import Escalator
+    from dispatch.simulate import Simulator
+
+    escalator = Escalator(events=runtime.events, store=runtime.store)
+    escalator.start()
+    runtime.on_close(escalator.stop)
+    if demo:
+        simulator = Simulator(grids=runtime.grids, intake=runtime.intake, events=runtime.events,
+                              peak_per_minute=runtime.settings.demo_events_per_minute)
+        simulator.start()
+        runtime.on_close(simulator.stop)
 
 
 # --- users and tokens -------------------------------------------------------------------
@@ -271,6 +294,34 @@ def bench_payload() -> None:
     from bench.payload import run
 
     click.echo(json.dumps(run(_settings()), indent=2))
+
+
+@bench.command("ingest")
+@click.option("--batch-events", type=int, default=20_000, show_default=True)
+@click.option("--single-events", type=int, default=3_000, show_default=True)
+@click.option("--threads", type=int, default=2, show_default=True,
+              help="Client threads for batches (four times as many for single posts).")
+@click.option("--chaos", is_flag=True,
+              help="Kill redis-server with SIGKILL midway, restart it, count what was lost.")
+def bench_ingest(batch_events: int, single_events: int, threads: int, chaos: bool) -> None:
+    """Events/s through the batch and single endpoints beside raw pipelined XADD."""
+    from bench.ingest import run
+
+    click.echo(json.dumps(run(_settings(), batch_events=batch_events,
+                              single_events=single_events, threads=threads, chaos=chaos),
+                          indent=2))
+
+
+@bench.command("fanout")
+@click.option("--clients", type=int, default=50, show_default=True)
+@click.option("--rate", type=int, default=2000, show_default=True, help="Events per second.")
+@click.option("--seconds", type=float, default=10.0, show_default=True)
+def bench_fanout(clients: int, rate: int, seconds: float) -> None:
+    """p50/p99 latency from accepted to received at real Socket.IO clients."""
+    from bench.fanout import run
+
+    click.echo(json.dumps(run(_settings(), clients=clients, rate=rate, seconds=seconds),
+                          indent=2))
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ from flask_login import current_user
 from flask_socketio import SocketIO, join_room
 
 from dispatch.auth import AuthError
-from dispatch.events import public_view
+from dispatch.events import live_view
 from dispatch.intake import Actor
 from dispatch.models import Role, Status
 
@@ -56,7 +56,7 @@ class LiveHub:
         store = self.runtime.store.events
         now = self.runtime.clock.now()
         index = f"idx:street:{street}" if street else "idx:all"
-        views = [public_view(h, now=now) for h in store.get_many(
+        views = [live_view(h, now=now) for h in store.get_many(
             store.ids(index, limit=SNAPSHOT_LIMIT))]
         return {"kind": "snapshot", "seq": seq, "prev": seq, "changes": [],
                 "events": [v for v in views if Status(v["status"]).open]}
@@ -88,6 +88,8 @@ class LiveHub:
             try:
                 position = self._tick(reader, position)
             except Exception:  # a dropped Redis connection must not kill the feed
+                if self._stop.is_set():
+                    break
                 log.exception("live feed: reading the change stream failed; retrying")
                 time.sleep(1.0)
 
@@ -121,7 +123,7 @@ class LiveHub:
     def _delta(self, entries: list, *, prev: str, seq: str) -> dict:
         ids = list(dict.fromkeys(f["id"] for _, f in entries if f.get("id")))
         now = self.runtime.clock.now()
-        views = [public_view(h, now=now) for h in self.runtime.store.events.get_many(ids)]
+        views = [live_view(h, now=now) for h in self.runtime.store.events.get_many(ids)]
         changes = [{"seq": sid, **{k: v for k, v in f.items() if v != ""}} for sid, f in entries]
         return {"kind": "delta", "seq": seq, "prev": prev, "changes": changes, "events": views}
 

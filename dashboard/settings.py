@@ -42,6 +42,7 @@ class Settings(BaseSettings):
     cache_dir: Path = Field(default_factory=default_cache_dir)
     grids_file: Path | None = None
     demo_seed: int = 20220921
+    demo_events_per_minute: float = 12.0  # simulated reports per minute at the daily peak
     appendfsync: Fsync = Fsync.ALWAYS
     tiles: TilePreset = TilePreset.NONE
     tiles_url: str | None = None

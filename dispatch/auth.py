@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import secrets
+import time
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from dispatch.intake import Actor
 from dispatch.models import Role
 from dispatch.store.auth import AuthStore
+
+TOKEN_CACHE_S = 5.0
 
 #: Roles that may sign in to the pages.
 PAGE_ROLES = (Role.OPERATOR, Role.LEADER, Role.COORDINATOR, Role.ADMIN, Role.WORKER)
@@ -23,6 +26,7 @@ class AuthError(PermissionError):
 class Auth:
     def __init__(self, store: AuthStore) -> None:
         self._store = store
+        self._cache: dict[str, tuple[Actor, float]] = {}
 
     def add_user(self, name: str, *, role: Role, password: str, display: str = "") -> None:
         if not name or not name.replace("_", "").replace("-", "").isalnum():
@@ -49,7 +53,18 @@ class Auth:
         return token
 
     def from_token(self, token: str) -> Actor:
+        """The token's holder. Lookups are remembered for a few seconds, so a revoked token
+        stops working within ``TOKEN_CACHE_S`` on every process."""
+        now = time.monotonic()
+        hit = self._cache.get(token)
+        if hit and now - hit[1] < TOKEN_CACHE_S:
+            return hit[0]
         record = self._store.token(token)
         if not record:
+            self._cache.pop(token, None)
             raise AuthError("unknown or revoked token")
-        return Actor(name=record["name"], role=Role(record["role"]))
+        actor = Actor(name=record["name"], role=Role(record["role"]))
+        if len(self._cache) > 10_000:
+            self._cache.clear()
+        self._cache[token] = (actor, now)
+        return actor

@@ -152,6 +152,17 @@ def public_view(h: dict[str, str], *, now: float) -> dict:
     }
 
 
+LIVE_FIELDS = ("id", "status", "source", "category", "severity", "location", "grid",
+               "created_at", "updated_at", "entered_at", "due_at", "overdue", "escalation",
+               "count", "rev")
+
+
+def live_view(h: dict[str, str], *, now: float) -> dict:
+    """The smaller shape live screens keep for every open event (details come on demand)."""
+    view = public_view(h, now=now)
+    return {k: view[k] for k in LIVE_FIELDS}
+
+
 def _entry(e: dict[str, str]) -> dict:
     keep = ("seq", "kind", "actor", "role", "at", "before", "after", "reason", "tier", "level",
             "count")

@@ -101,7 +101,7 @@ class EmbeddedRedis:
             "daemonize no",
             "protected-mode yes",
             "appendonly yes",
-            f"appendfsync {self.appendfsync.value}",
+            f"appendfsync {Fsync(self.appendfsync).value}",
             'appendfilename "appendonly.aof"',
             'save ""',
             "loglevel notice",

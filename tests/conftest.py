@@ -84,34 +84,86 @@ def operator_login(redis_server):
     return OPERATOR
 
 
+class ServerProcess:
+    """One ``grid-dispatch serve`` process on a given port and Redis; can be killed and
+    started again on the same port."""
+
+    def __init__(self, *, port: int, redis_url: str, workdir: Path) -> None:
+        self.port, self.redis_url, self.workdir = port, redis_url, workdir
+        self.url = f"http://127.0.0.1:{port}"
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> ServerProcess:
+        env = os.environ | {"REDIS_URL": self.redis_url,
+                            "GRID_DISPATCH_DATA_DIR": str(self.workdir / "data")}
+        log = self.workdir / "serve.log"
+        with open(log, "ab") as fh:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "dashboard.cli", "serve", "--port", str(self.port)],
+                stdout=fh, stderr=subprocess.STDOUT, env=env)
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                pytest.fail(f"grid-dispatch serve exited:\n{log.read_text()}")
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                return self
+            except OSError:
+                time.sleep(0.2)
+        self.proc.kill()
+        pytest.fail(f"grid-dispatch serve did not listen:\n{log.read_text()}")
+
+    def kill(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+
 @pytest.fixture(scope="session")
 def live_server(redis_server, demo_grids, tmp_path_factory, operator_login):
     """``grid-dispatch serve`` in its own process on a free port, on the session's Redis."""
-    port = _free_port()
-    env = os.environ | {"REDIS_URL": redis_server.url,
-                        "GRID_DISPATCH_DATA_DIR": str(tmp_path_factory.mktemp("data"))}
-    log = tmp_path_factory.mktemp("serve") / "serve.log"
-    with open(log, "wb") as fh:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "dashboard.cli", "serve", "--port", str(port)],
-            stdout=fh, stderr=subprocess.STDOUT, env=env,
-        )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"grid-dispatch serve exited:\n{log.read_text()}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            time.sleep(0.2)
-    else:
-        proc.kill()
-        pytest.fail(f"grid-dispatch serve did not listen:\n{log.read_text()}")
-    yield url
-    proc.terminate()
-    proc.wait(10)
+    server = ServerProcess(port=_free_port(), redis_url=redis_server.url,
+                           workdir=tmp_path_factory.mktemp("serve")).start()
+    yield server.url
+    server.stop()
+
+
+@pytest.fixture
+def server_factory(redis_server, demo_grids, tmp_path, operator_login):
+    """Start extra server processes on the session's Redis; all stopped after the test."""
+    started: list[ServerProcess] = []
+
+    def make(port: int | None = None) -> ServerProcess:
+        workdir = tmp_path / f"serve{len(started)}"
+        workdir.mkdir()
+        server = ServerProcess(port=port or _free_port(), redis_url=redis_server.url,
+                               workdir=workdir).start()
+        started.append(server)
+        return server
+
+    yield make
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def api_token(redis_server):
+    from dispatch.auth import Auth
+    from dispatch.models import Role
+    from dispatch.store import Store
+
+    store = Store.from_url(redis_server.url)
+    token = Auth(store.auth).create_token(name="test-operator", role=Role.OPERATOR)
+    store.close()
+    return token
 
 
 def _chromium() -> tuple[str, str] | None:

@@ -52,6 +52,16 @@ class Store:
         self._r.set("config:secret_key", secrets.token_urlsafe(48), nx=True)
         return self._r.get("config:secret_key")
 
+    def hold_lock(self, name: str, *, owner: str, ttl_ms: int) -> bool:
+        """Take or keep a named lease; True while ``owner`` holds it (one escalator at a time)."""
+        key = f"lock:{name}"
+        if self._r.set(key, owner, nx=True, px=ttl_ms):
+            return True
+        if self._r.get(key) == owner:
+            self._r.pexpire(key, ttl_ms)
+            return True
+        return False
+
     def flush_all(self) -> None:
         """Empty the database (tests and `demo --reset` only)."""
         self._r.flushdb()

@@ -7,6 +7,7 @@ MULTI/EXEC transaction: all of it is stored, or none.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -62,10 +63,23 @@ class StaleStatusError(RuntimeError):
 _OUTCOME = {1: "created", 0: "repeat", 2: "folded"}
 
 
+def _guard(method):
+    """Reads fail as StoreError (HTTP 503), never as a raw client error."""
+
+    @functools.wraps(method)
+    def inner(*args, **kwargs):
+        try:
+            return method(*args, **kwargs)
+        except redis.RedisError as exc:
+            raise StoreError(f"{method.__name__}: {exc}") from exc
+
+    return inner
+
+
 class EventStore:
     def __init__(self, client: redis.Redis) -> None:
         self._r = client
-        self._create = client.register_script(lua.CREATE)
+        self._create = client.register_script(lua.CREATE_MANY)
         self._transition = client.register_script(lua.TRANSITION)
         self._escalate = client.register_script(lua.ESCALATE)
 
@@ -74,15 +88,12 @@ class EventStore:
         return self.create_many([event])[0]
 
     def create_many(self, events: Sequence[NewEvent]) -> list[Created]:
-        """Store a batch in one transaction: every event or none."""
+        """Store a batch in one atomic script: every event or none."""
         if not events:
             return []
+        payload = json.dumps([_item(ev) for ev in events], ensure_ascii=False)
         try:
-            with self._r.pipeline(transaction=True) as pipe:
-                for ev in events:
-                    keys, args = _create_call(ev)
-                    self._create(keys=keys, args=args, client=pipe)
-                results = pipe.execute()
+            results = self._create(keys=[CHANGES], args=[payload])
         except redis.RedisError as exc:
             raise StoreError(f"could not store {len(events)} event(s): {exc}") from exc
         return [Created(id=_text(r[1]), outcome=_OUTCOME[int(r[0])]) for r in results]
@@ -111,12 +122,14 @@ class EventStore:
                                    args=[status, entered, level, tier, _num(now), event_id]))
 
     # --- reads --------------------------------------------------------------------------
+    @_guard
     def get(self, event_id: str) -> dict[str, str]:
         data = self._r.hgetall(EVENT_KEY.format(event_id))
         if not data:
             raise EventNotFoundError(event_id)
         return data
 
+    @_guard
     def get_many(self, ids: Iterable[str]) -> list[dict[str, str]]:
         ids = list(ids)
         with self._r.pipeline(transaction=False) as pipe:
@@ -124,6 +137,7 @@ class EventStore:
                 pipe.hgetall(EVENT_KEY.format(i))
             return [d for d in pipe.execute() if d]
 
+    @_guard
     def ids(self, index: str, *, since: float | None = None, until: float | None = None,
             offset: int = 0, limit: int = 100) -> list[str]:
         """Newest first from one index (``idx:all``, ``idx:st:<status>``, ``idx:grid:<code>``…)."""
@@ -131,9 +145,11 @@ class EventStore:
         lo = "-inf" if since is None else _num(since)
         return self._r.zrevrangebyscore(index, hi, lo, start=offset, num=limit)
 
+    @_guard
     def due_before(self, when: float, *, limit: int = 1000) -> list[str]:
         return self._r.zrangebyscore("idx:due", "-inf", _num(when), start=0, num=limit)
 
+    @_guard
     def timeline(self, event_id: str) -> list[dict[str, str]]:
         """Every change of one event, oldest first, from its list of stream ids."""
         sids = self._r.lrange(f"evlog:{event_id}", 0, -1)
@@ -143,28 +159,19 @@ class EventStore:
             entries = pipe.execute()
         return [{"seq": e[0][0], **e[0][1]} for e in entries if e]
 
+    @_guard
     def count(self, index: str) -> int:
         return self._r.zcard(index)
 
 
-def _create_call(ev: NewEvent) -> tuple[list[str], list[str]]:
-    f = ev.fields
-    day = datetime.fromtimestamp(ev.created, UTC).strftime("%Y%m%d")
-    keys = [
-        f"idem:{ev.idempotency_key}" if ev.idempotency_key else "idem:-",
-        f"dedupe:{ev.dedupe_key}" if ev.dedupe_key else "dedupe:-",
-        f"ev:seq:{day}", CHANGES,
-        "idx:all", f"idx:st:{f['status']}", f"idx:street:{f['street']}",
-        f"idx:grid:{f['micro']}", f"idx:grid:{f['general']}", f"idx:grid:{f['total']}",
-        f"idx:cat:{f['category']}", "idx:due",
-    ]
-    args = [
-        "1" if ev.idempotency_key else "0", "1" if ev.dedupe_key else "0",
-        str(IDEMPOTENCY_TTL_MS), str(max(ev.dedupe_window_ms, 1)), day, _num(ev.created),
-        "" if ev.due is None else _num(ev.due), ev.actor, ev.role,
-        json.dumps(f, ensure_ascii=False),
-    ]
-    return keys, args
+def _item(ev: NewEvent) -> dict:
+    return {
+        "idem": ev.idempotency_key, "dedupe": ev.dedupe_key,
+        "ttl_idem": str(IDEMPOTENCY_TTL_MS), "ttl_dedupe": str(max(ev.dedupe_window_ms, 1)),
+        "day": datetime.fromtimestamp(ev.created, UTC).strftime("%Y%m%d"),
+        "now": _num(ev.created), "due": "" if ev.due is None else _num(ev.due),
+        "actor": ev.actor, "role": ev.role, "fields": ev.fields,
+    }
 
 
 def _num(x: float) -> str:

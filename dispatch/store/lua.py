@@ -4,58 +4,69 @@ Every script that changes an event also appends its change to the ``changes`` st
 keeps the indices right, in the same atomic step.
 """
 
-# KEYS: 1 idempotency key, 2 dedupe key, 3 day sequence, 4 stream, then index zsets
-#       (idx:all, idx:st:<status>, idx:street:<s>, idx:grid:<micro>, idx:grid:<general>,
-#        idx:grid:<total>, idx:cat:<category>, idx:due)
-# ARGV: 1 use_idem, 2 use_dedupe, 3 ttl_idem, 4 ttl_dedupe, 5 day, 6 created score,
-#       7 due score or "", 8 actor, 9 role, 10 json of event fields
-# Returns {status, id}: 1 created, 0 idempotent repeat, 2 folded into an open duplicate.
-CREATE = r"""
-if ARGV[1] == '1' then
-  local seen = redis.call('GET', KEYS[1])
-  if seen then return {0, seen} end
+# A whole batch in one atomic script: every event is stored, or (on error) none.
+# KEYS: 1 the change stream. ARGV: 1 JSON array of items, each
+#   {idem, dedupe, ttl_idem, ttl_dedupe, day, now, due, actor, role, fields{...}}
+#   (all values strings; idem/dedupe/due empty when unused).
+# Returns one {status, id} per item: 1 created, 0 idempotent repeat, 2 folded into an open
+# duplicate. Key names are built here from the event's fields (single-server Redis).
+CREATE_MANY = r"""
+local stream = KEYS[1]
+local function log(id, ...)
+  local sid = redis.call('XADD', stream, '*', ...)
+  redis.call('RPUSH', 'evlog:' .. id, sid)
 end
-local now = ARGV[6]
-if ARGV[2] == '1' then
-  local open_id = redis.call('GET', KEYS[2])
-  if open_id then
-    local st = redis.call('HGET', 'ev:' .. open_id, 'status')
-    if st and st ~= 'closed' and st ~= 'cancelled' and st ~= 'archived' then
-      local n = redis.call('HINCRBY', 'ev:' .. open_id, 'count', 1)
-      local rev = redis.call('HINCRBY', 'ev:' .. open_id, 'rev', 1)
-      redis.call('HSET', 'ev:' .. open_id, 'updated_at', now, 'last_seen_at', now)
-      redis.call('PEXPIRE', KEYS[2], ARGV[4])
-      local street = redis.call('HGET', 'ev:' .. open_id, 'street')
-      local sid = redis.call('XADD', KEYS[4], '*', 'kind', 'event.repeated', 'id', open_id,
-                 'actor', ARGV[8], 'role', ARGV[9], 'at', now, 'before', st, 'after', st,
-                 'rev', rev, 'street', street or '', 'count', n)
-      redis.call('RPUSH', 'evlog:' .. open_id, sid)
-      if ARGV[1] == '1' then redis.call('SET', KEYS[1], open_id, 'PX', ARGV[3]) end
+local function fold(it, open_id)
+  local key = 'ev:' .. open_id
+  local st = redis.call('HGET', key, 'status')
+  if not st or st == 'closed' or st == 'cancelled' or st == 'archived' then return nil end
+  local n = redis.call('HINCRBY', key, 'count', 1)
+  local rev = redis.call('HINCRBY', key, 'rev', 1)
+  redis.call('HSET', key, 'updated_at', it.now, 'last_seen_at', it.now)
+  redis.call('PEXPIRE', 'dedupe:' .. it.dedupe, it.ttl_dedupe)
+  local street = redis.call('HGET', key, 'street') or ''
+  log(open_id, 'kind', 'event.repeated', 'id', open_id, 'actor', it.actor, 'role', it.role,
+      'at', it.now, 'before', st, 'after', st, 'rev', rev, 'street', street, 'count', n)
+  return open_id
+end
+local function create(it)
+  if it.idem ~= '' then
+    local seen = redis.call('GET', 'idem:' .. it.idem)
+    if seen then return {0, seen} end
+  end
+  if it.dedupe ~= '' then
+    local open_id = redis.call('GET', 'dedupe:' .. it.dedupe)
+    if open_id and fold(it, open_id) then
+      if it.idem ~= '' then redis.call('SET', 'idem:' .. it.idem, open_id, 'PX', it.ttl_idem) end
       return {2, open_id}
     end
   end
+  local f = it.fields
+  local id = it.day .. '-' .. string.format('%06d', redis.call('INCR', 'ev:seq:' .. it.day))
+  f['id'] = id
+  local flat = {}
+  for k, v in pairs(f) do
+    flat[#flat + 1] = k
+    flat[#flat + 1] = v
+  end
+  redis.call('HSET', 'ev:' .. id, unpack(flat))
+  for _, idx in ipairs({'idx:all', 'idx:st:' .. f.status, 'idx:street:' .. f.street,
+                        'idx:grid:' .. f.micro, 'idx:grid:' .. f.general,
+                        'idx:grid:' .. f.total, 'idx:cat:' .. f.category}) do
+    redis.call('ZADD', idx, it.now, id)
+  end
+  if it.due ~= '' then redis.call('ZADD', 'idx:due', it.due, id) end
+  if it.idem ~= '' then redis.call('SET', 'idem:' .. it.idem, id, 'PX', it.ttl_idem) end
+  if it.dedupe ~= '' then redis.call('SET', 'dedupe:' .. it.dedupe, id, 'PX', it.ttl_dedupe) end
+  log(id, 'kind', 'event.created', 'id', id, 'actor', it.actor, 'role', it.role, 'at', it.now,
+      'before', '', 'after', f.status, 'rev', f.rev, 'street', f.street)
+  return {1, id}
 end
-local seq = redis.call('INCR', KEYS[3])
-local id = ARGV[5] .. '-' .. string.format('%06d', seq)
-local fields = cjson.decode(ARGV[10])
-fields['id'] = id
-local flat = {}
-for k, v in pairs(fields) do
-  flat[#flat + 1] = k
-  flat[#flat + 1] = tostring(v)
+local out = {}
+for i, it in ipairs(cjson.decode(ARGV[1])) do
+  out[i] = create(it)
 end
-redis.call('HSET', 'ev:' .. id, unpack(flat))
-for i = 5, 11 do
-  if KEYS[i] ~= '' then redis.call('ZADD', KEYS[i], now, id) end
-end
-if ARGV[7] ~= '' then redis.call('ZADD', KEYS[12], ARGV[7], id) end
-if ARGV[1] == '1' then redis.call('SET', KEYS[1], id, 'PX', ARGV[3]) end
-if ARGV[2] == '1' then redis.call('SET', KEYS[2], id, 'PX', ARGV[4]) end
-local sid = redis.call('XADD', KEYS[4], '*', 'kind', 'event.created', 'id', id,
-           'actor', ARGV[8], 'role', ARGV[9], 'at', now, 'before', '', 'after', fields['status'],
-           'rev', fields['rev'], 'street', fields['street'] or '')
-redis.call('RPUSH', 'evlog:' .. id, sid)
-return {1, id}
+return out
 """
 
 # KEYS: 1 event hash, 2 stream, 3 idx:st:<old>, 4 idx:st:<new>, 5 idx:due

@@ -1,0 +1,71 @@
+"""A real server for benchmarks: a fresh embedded Redis and ``grid-dispatch serve`` on it."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+import shapely
+
+from dispatch.auth import Auth
+from dispatch.models import Role
+from dispatch.redis_server import EmbeddedRedis, free_port
+from dispatch.store import Store
+from geo.grids import GridSet
+from geo.model import Tier
+
+
+@contextmanager
+def running_server(settings, *, fsync: str = "always"):
+    """Yields (base_url, redis_server, token); everything is stopped afterwards."""
+    with tempfile.TemporaryDirectory(prefix="gd-bench-") as tmp:
+        redis_server = EmbeddedRedis(Path(tmp) / "redis", appendfsync=fsync).start()
+        port = free_port()
+        env = os.environ | {"REDIS_URL": redis_server.url,
+                            "GRID_DISPATCH_CACHE_DIR": str(settings.cache_dir)}
+        proc = subprocess.Popen([sys.executable, "-m", "dashboard.cli", "serve", "--port",
+                                 str(port)], env=env, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        try:
+            _wait_port(port, proc)
+            store = Store.from_url(redis_server.url)
+            token = Auth(store.auth).create_token(name="bench", role=Role.OPERATOR)
+            store.close()
+            yield f"http://127.0.0.1:{port}", redis_server, token
+        finally:
+            proc.terminate()
+            proc.wait(20)
+            redis_server.stop()
+
+
+def _wait_port(port: int, proc, timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError("grid-dispatch serve exited during start")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError("grid-dispatch serve did not start")
+
+
+def sample_reports(grids: GridSet, n: int, *, seed: int) -> list[dict]:
+    """``n`` reports at points inside random micro-grids."""
+    micro = grids.tier(Tier.MICRO)
+    rng = np.random.default_rng(seed)
+    picks = rng.integers(0, len(micro), n)
+    points = shapely.point_on_surface(micro.geometry.to_numpy()[picks])
+    xy = shapely.get_coordinates(points)
+    cats = ("01001", "05002", "06001", "06002", "11004", "15002")
+    return [{"category": cats[i % len(cats)], "lon": float(x), "lat": float(y),
+             "description": f"压力测试事件 {i}", "address": "测试地址"}
+            for i, (x, y) in enumerate(xy)]

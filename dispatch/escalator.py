@@ -1,0 +1,39 @@
+"""Overdue work climbs the tiers: one process at a time checks the clocks every few seconds."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+from dataclasses import dataclass, field
+
+from dispatch.events import EventService
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Escalator:
+    events: EventService
+    store: object  # dispatch.store.Store: holds the lease so only one process escalates
+    interval_s: float = 5.0
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _owner: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
+
+    def start(self) -> None:
+        threading.Thread(target=self._run, name="escalator", daemon=True).start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _run(self) -> None:
+        ttl = int(self.interval_s * 3000)
+        while not self._stop.wait(self.interval_s):
+            try:
+                if self.store.hold_lock("escalator", owner=self._owner, ttl_ms=ttl):
+                    changed = self.events.escalate_overdue()
+                    if changed:
+                        log.info("escalated %d overdue event(s)", changed)
+            except Exception:  # Redis may be restarting; try again next round
+                log.exception("escalation round failed")

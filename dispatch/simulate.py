@@ -1,0 +1,175 @@
+"""The demo's district in motion: reports from every channel on a daily rhythm, and staff
+working them through the seven steps, some late enough to escalate.
+
+It goes through the same intake and workflow as real traffic, with its own named actors, so
+everything it does is in the change stream like anything else.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+import shapely
+
+from dispatch.events import EventFilter, EventService
+from dispatch.intake import Actor, Intake, IntakeError, Report
+from dispatch.models import EventIn, Role, Source, Status
+from dispatch.workflow import TransitionError
+from geo.grids import GridSet
+from geo.model import Tier
+
+log = logging.getLogger(__name__)
+CHINA = timezone(timedelta(hours=8))
+
+#: Relative report rate by hour of day (Beijing time): quiet nights, morning and afternoon peaks.
+HOURLY = (0.15, 0.1, 0.08, 0.08, 0.1, 0.2, 0.4, 0.7, 0.95, 1.0, 1.0, 0.9,
+          0.7, 0.75, 0.9, 0.95, 0.9, 0.8, 0.7, 0.65, 0.55, 0.45, 0.3, 0.2)
+
+#: (source, weight, categories) — what each channel mostly brings in.
+CHANNELS = (
+    (Source.WORKER, 0.35, ("01001", "01002", "05001", "05002", "06002", "06003", "11004",
+                           "13001", "11001")),
+    (Source.RESIDENT, 0.2, ("15002", "10001", "06002", "01003", "14002", "10002")),
+    (Source.HOTLINE, 0.15, ("14001", "15002", "03001", "10002")),
+    (Source.ONLINE, 0.1, ("03001", "02001", "02002", "15001")),
+    (Source.IOT, 0.2, ("20001", "20002", "20003", "20004", "20005", "20006")),
+)
+_DESCRIPTIONS = {
+    "01001": "小区门口暴露垃圾堆积，气味明显", "01002": "人行道上堆放建筑材料",
+    "01003": "路面泥浆未清扫", "02001": "楼顶广告牌未经审批", "02002": "单元门口乱张贴小广告",
+    "03001": "夜间施工噪声扰民", "05001": "占道经营影响通行", "05002": "消防通道被车辆占用",
+    "06002": "路灯不亮已两天", "06003": "河边护栏松动", "10001": "楼上漏水邻里协商未果",
+    "10002": "物业服务费争议", "11001": "楼道堆放杂物堵塞消防通道", "11004": "电动车在楼道内充电",
+    "13001": "独居老人多日未出门，请上门看看", "14001": "咨询社保卡办理",
+    "14002": "希望帮忙修理轮椅",
+    "15001": "小河沟水体发黑", "15002": "广场舞音响声音过大",
+    "20001": "智慧井盖倾斜告警", "20002": "智慧井盖开启告警", "20003": "智慧井盖位移告警",
+    "20004": "井下水位超限告警", "20005": "设备电量低", "20006": "视频监控识别异常聚集",
+}
+#: Chance per minute that staff take an event in this status one step further.
+PACE = {Status.REPORTED: (Status.REGISTERED, 0.9), Status.REGISTERED: (Status.DISPATCHED, 0.8),
+        Status.DISPATCHED: (Status.SIGNED, 0.6), Status.SIGNED: (Status.IN_PROGRESS, 0.8),
+        Status.IN_PROGRESS: (Status.FEEDBACK, 0.25), Status.FEEDBACK: (Status.VERIFIED, 0.5),
+        Status.VERIFIED: (Status.CLOSED, 0.9), Status.RETURNED: (Status.DISPATCHED, 0.7),
+        Status.REOPENED: (Status.DISPATCHED, 0.7)}
+
+
+@dataclass
+class Simulator:
+    grids: GridSet
+    intake: Intake
+    events: EventService
+    peak_per_minute: float = 12.0
+    seed: int = 1
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _rng: random.Random = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._rng = random.Random(self.seed)
+        micro = self.grids.tier(Tier.MICRO)
+        self._geoms = micro.geometry.to_numpy()
+        self._weights = micro["residents"].to_numpy(dtype=float)
+        self._names = micro["name"].to_list()
+        self._devices = self._rng.sample(range(len(micro)), k=min(40, len(micro)))
+        self._operator = Actor(name="调度员·值班", role=Role.OPERATOR)
+        self._workers = [Actor(name=f"网格员{i:03d}", role=Role.WORKER) for i in range(1, 41)]
+
+    def start(self) -> threading.Thread:
+        thread = threading.Thread(target=self._run, name="simulator", daemon=True)
+        thread.start()
+        return thread
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._gap()):
+            try:
+                self.report_one()
+                if self._rng.random() < 0.5:
+                    self.work_one_round()
+            except Exception:  # the demo must keep running whatever one step does
+                log.exception("simulator step failed")
+
+    def _gap(self) -> float:
+        hour = datetime.now(CHINA).hour
+        rate = self.peak_per_minute * HOURLY[hour] / 60.0
+        return self._rng.expovariate(max(rate, 0.02))
+
+    def report_one(self) -> str | None:
+        source, cats = self._channel()
+        category = self._rng.choice(cats)
+        index, lon, lat = self._place(source)
+        report = Report(
+            data=EventIn(category=category, lon=lon, lat=lat,
+                         description=_DESCRIPTIONS.get(category, "群众反映问题"),
+                         address=self._names[index],
+                         reporter_phone="" if source is Source.IOT else self._phone()),
+            source=source,
+            dedupe_key=f"sim-device-{index}-{category}" if source is Source.IOT else "",
+            dedupe_window_s=600 if source is Source.IOT else 0,
+        )
+        actor = {Source.WORKER: self._rng.choice(self._workers),
+                 Source.IOT: Actor(name=f"device-{index}", role=Role.DEVICE)}.get(
+            source, Actor(name=source.value, role=Role.INTEGRATION))
+        try:
+            return self.intake.submit(report, actor=actor).id
+        except IntakeError:
+            return None
+
+    def work_one_round(self) -> int:
+        """Staff move a handful of open events one step on; a few are returned or reopened."""
+        moved = 0
+        for view in self.events.list(EventFilter(limit=60)):
+            status = Status(view["status"])
+            if status not in PACE or self._rng.random() > PACE[status][1] / 4:
+                continue
+            target, actor, reason = self._next(status)
+            try:
+                self.events.move(view["id"], target, actor=actor, reason=reason)
+                moved += 1
+            except TransitionError:
+                continue
+        return moved
+
+    def _next(self, status: Status) -> tuple[Status, Actor, str]:
+        target = PACE[status][0]
+        worker = self._rng.choice(self._workers)
+        if status is Status.DISPATCHED and self._rng.random() < 0.08:
+            return Status.RETURNED, worker, "不属于本网格职责范围，申请改派"
+        if status is Status.FEEDBACK and self._rng.random() < 0.06:
+            return Status.REOPENED, self._operator, "回访不满意，重新办理"
+        staff = status in (Status.DISPATCHED, Status.SIGNED, Status.IN_PROGRESS)
+        return target, worker if staff else self._operator, ""
+
+    def _channel(self) -> tuple[Source, tuple[str, ...]]:
+        weights = [w for _, w, _ in CHANNELS]
+        source, _, cats = self._rng.choices(CHANNELS, weights=weights)[0]
+        return source, cats
+
+    def _place(self, source: Source) -> tuple[int, float, float]:
+        if source is Source.IOT:
+            index = self._rng.choice(self._devices)
+        else:
+            index = self._rng.choices(range(len(self._geoms)), weights=self._weights)[0]
+        geom = self._geoms[index]
+        minx, miny, maxx, maxy = geom.bounds
+        for _ in range(50):
+            lon, lat = self._rng.uniform(minx, maxx), self._rng.uniform(miny, maxy)
+            if shapely.contains_xy(geom, lon, lat):
+                return index, round(lon, 6), round(lat, 6)
+        point = geom.point_on_surface()
+        return index, point.x, point.y
+
+    def _phone(self) -> str:
+        return f"1{self._rng.choice('3589')}{self._rng.randrange(10**9):09d}"
+
+
+def rate_now(peak_per_minute: float) -> float:
+    """Reports per minute the simulator aims for at this hour."""
+    return peak_per_minute * HOURLY[datetime.now(CHINA).hour]
+
