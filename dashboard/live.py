@@ -114,18 +114,32 @@ class LiveHub:
             by_room[DISTRICT].append((sid, fields))
             if fields.get("street"):
                 by_room[street_room(fields["street"])].append((sid, fields))
+        views = self._views(entries)  # each changed event read and shaped once per tick
         for room, items in by_room.items():
             seq = items[-1][0]
-            delta = self._delta(items, prev=self._prev.get(room, self._start), seq=seq)
+            prev = self._prev.get(room, self._start)
             self._prev[room] = seq
-            self.socketio.emit("delta", delta, to=room, namespace=NAMESPACE)
+            if self._listeners(room):
+                delta = self._delta(items, prev=prev, seq=seq, views=views)
+                self.socketio.emit("delta", delta, to=room, namespace=NAMESPACE)
 
-    def _delta(self, entries: list, *, prev: str, seq: str) -> dict:
+    def _listeners(self, room: str) -> bool:
+        rooms = self.socketio.server.manager.rooms.get(NAMESPACE, {})
+        return bool(rooms.get(room))
+
+    def _views(self, entries: list) -> dict[str, dict]:
         ids = list(dict.fromkeys(f["id"] for _, f in entries if f.get("id")))
         now = self.runtime.clock.now()
-        views = [live_view(h, now=now) for h in self.runtime.store.events.get_many(ids)]
+        return {h["id"]: live_view(h, now=now)
+                for h in self.runtime.store.events.get_many(ids)}
+
+    def _delta(self, entries: list, *, prev: str, seq: str,
+               views: dict[str, dict] | None = None) -> dict:
+        views = views if views is not None else self._views(entries)
+        ids = dict.fromkeys(f["id"] for _, f in entries if f.get("id"))
         changes = [{"seq": sid, **{k: v for k, v in f.items() if v != ""}} for sid, f in entries]
-        return {"kind": "delta", "seq": seq, "prev": prev, "changes": changes, "events": views}
+        return {"kind": "delta", "seq": seq, "prev": prev, "changes": changes,
+                "events": [views[i] for i in ids if i in views]}
 
 
 def _key(sid: str) -> tuple[int, int]:
