@@ -324,5 +324,13 @@ def bench_fanout(clients: int, rate: int, seconds: float) -> None:
                           indent=2))
 
 
+def _register_channel_commands() -> None:
+    from dashboard.cli_channels import import_12345
+
+    main.add_command(import_12345, "import-12345")
+
+
+_register_channel_commands()
+
 if __name__ == "__main__":
     main()
