@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import cache
 
 from dispatch.intake import Actor
 from dispatch.models import Severity, Status, categories
@@ -18,6 +19,9 @@ from dispatch.workflow import (
 )
 from geo.model import street_names
 
+#: Fields a move may set besides the status (who it went to, the call-back verdict, a note).
+MOVE_FIELDS = ("assignee", "satisfaction", "note")
+
 
 @dataclass(frozen=True, slots=True)
 class EventFilter:
@@ -30,6 +34,9 @@ class EventFilter:
     overdue: bool | None = None
     offset: int = 0
     limit: int = 100
+
+
+_PAGE = 1000  # deadline index entries read per round trip
 
 
 class EventService:
@@ -62,6 +69,7 @@ class EventService:
              extra: dict[str, str] | None = None) -> dict:
         current = self._store.get(event_id)
         check_move(Status(current["status"]), target, role=actor.role, reason=reason)
+        extra = {k: v for k, v in (extra or {}).items() if k in MOVE_FIELDS}
         now = self._clock.now()
         due = due_at(current["category"], Severity(current["severity"]), target, entered=now)
         try:
@@ -78,14 +86,21 @@ class EventService:
         """Raise the escalation tier of every overdue event; returns how many changed."""
         now = self._clock.now()
         changed = 0
-        for h in self._store.get_many(self._store.due_before(now)):
-            entered = float(h["entered_at"])
-            level = escalation_level(entered=entered, due=_float(h.get("due_at")), now=now)
-            if level > int(h.get("escalation") or 0):
-                changed += self._store.escalate(
-                    h["id"], status=h["status"], entered=h["entered_at"], level=level,
-                    tier=escalation_tier(level), now=now)
+        offset = 0
+        # Events stay in the deadline index while overdue, even at the top tier, so read
+        # every page: one page alone would be filled by the oldest and starve newer ones.
+        while ids := self._store.due_before(now, offset=offset, limit=_PAGE):
+            offset += len(ids)
+            changed += sum(self._escalate(h, now) for h in self._store.get_many(ids))
         return changed
+
+    def _escalate(self, h: dict[str, str], now: float) -> bool:
+        level = escalation_level(entered=float(h["entered_at"]), due=_float(h.get("due_at")),
+                                 now=now)
+        if level <= int(h.get("escalation") or 0):
+            return False
+        return self._store.escalate(h["id"], status=h["status"], entered=h["entered_at"],
+                                    level=level, tier=escalation_tier(level), now=now)
 
 
 def _index_for(flt: EventFilter) -> str:
@@ -157,10 +172,37 @@ LIVE_FIELDS = ("id", "status", "source", "category", "severity", "location", "gr
                "count", "rev")
 
 
+_OPEN = frozenset(s.value for s in Status if s.open)
+
+
 def live_view(h: dict[str, str], *, now: float) -> dict:
-    """The smaller shape live screens keep for every open event (details come on demand)."""
-    view = public_view(h, now=now)
-    return {k: view[k] for k in LIVE_FIELDS}
+    """The smaller shape live screens keep for every open event (details come on demand).
+
+    Built directly from the hash: this runs for every change of every event on every tick.
+    """
+    cat = categories().get(h["category"])
+    due = float(h["due_at"]) if h.get("due_at") else None
+    level = int(h.get("escalation") or 0)
+    return {
+        "id": h["id"], "status": h["status"], "source": h["source"],
+        "category": {"code": h["category"], "name": cat.name if cat else "",
+                     "name_en": cat.name_en if cat else ""},
+        "severity": h["severity"],
+        "location": {"lon": float(h["lon"]), "lat": float(h["lat"]), "address": h["address"],
+                     "building": h["building"]},
+        "grid": {"micro": h["micro"], "general": h["general"], "total": h["total"],
+                 "street": h["street"], "street_name": _street_name(h["street"])},
+        "created_at": float(h["created_at"]), "updated_at": float(h["updated_at"]),
+        "entered_at": float(h["entered_at"]), "due_at": due,
+        "overdue": bool(h["status"] in _OPEN and due is not None and now > due),
+        "escalation": {"level": level, "tier": escalation_tier(level)},
+        "count": int(h.get("count") or 1), "rev": int(h.get("rev") or 1),
+    }
+
+
+@cache
+def _street_name(code: str) -> str:
+    return street_names().get(code, ("",))[0]
 
 
 def _entry(e: dict[str, str]) -> dict:

@@ -10,14 +10,19 @@ from __future__ import annotations
 import logging
 import random
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 import shapely
 
+from dispatch.alarms import AlarmService
+from dispatch.devices import DeviceRegistry, DeviceType, UnknownDeviceError
 from dispatch.events import EventFilter, EventService
 from dispatch.intake import Actor, Intake, IntakeError, Report
 from dispatch.models import EventIn, Role, Source, Status
+from dispatch.open311 import Open311Error
+from dispatch.open311_intake import report_from_form
 from dispatch.workflow import TransitionError
 from geo.grids import GridSet
 from geo.model import Tier
@@ -35,7 +40,8 @@ CHANNELS = (
                            "13001", "11001")),
     (Source.RESIDENT, 0.2, ("15002", "10001", "06002", "01003", "14002", "10002")),
     (Source.HOTLINE, 0.15, ("14001", "15002", "03001", "10002")),
-    (Source.ONLINE, 0.1, ("03001", "02001", "02002", "15001")),
+    (Source.ONLINE, 0.05, ("03001", "02001", "02002", "15001")),
+    (Source.OPEN311, 0.05, ("01001", "06002", "15002", "05002")),
     (Source.IOT, 0.2, ("20001", "20002", "20003", "20004", "20005", "20006")),
 )
 _DESCRIPTIONS = {
@@ -58,11 +64,21 @@ PACE = {Status.REPORTED: (Status.REGISTERED, 0.9), Status.REGISTERED: (Status.DI
         Status.REOPENED: (Status.DISPATCHED, 0.7)}
 
 
+_DEVICE_ALARMS = {DeviceType.MANHOLE_COVER: ("tilt", "opened", "displaced", "low_battery"),
+                  DeviceType.WATER_LEVEL: ("water_level", "low_battery"),
+                  DeviceType.CAMERA: ("camera",)}
+
+
+_DEVICE_NAMES = {DeviceType.MANHOLE_COVER: "智慧井盖", DeviceType.WATER_LEVEL: "水位传感器",
+                 DeviceType.CAMERA: "视频监控"}
+
+
 @dataclass
 class Simulator:
     grids: GridSet
     intake: Intake
     events: EventService
+    registry: DeviceRegistry | None = None  # IoT alarms go through the real device registry
     peak_per_minute: float = 12.0
     seed: int = 1
     _stop: threading.Event = field(default_factory=threading.Event)
@@ -77,6 +93,23 @@ class Simulator:
         self._devices = self._rng.sample(range(len(micro)), k=min(40, len(micro)))
         self._operator = Actor(name="调度员·值班", role=Role.OPERATOR)
         self._workers = [Actor(name=f"网格员{i:03d}", role=Role.WORKER) for i in range(1, 41)]
+        self._alarms = None
+        if self.registry is not None:
+            self._alarms = AlarmService(registry=self.registry, intake=self.intake,
+                                        events=self.events)
+            self._register_devices()
+
+    def _register_devices(self) -> None:
+        types = list(_DEVICE_ALARMS)
+        admin = Actor(name="物联平台", role=Role.ADMIN)
+        for n, index in enumerate(self._devices):
+            point = self._geoms[index].point_on_surface()
+            kind = types[n % len(types)]
+            self.registry.register({
+                "device_id": f"SIM-{kind.value}-{n:03d}", "type": kind.value,
+                "lon": round(point.x, 6), "lat": round(point.y, 6),
+                "name": self._names[index] + _DEVICE_NAMES[kind],
+                "address": self._names[index]}, actor=admin)
 
     def start(self) -> threading.Thread:
         thread = threading.Thread(target=self._run, name="simulator", daemon=True)
@@ -102,6 +135,10 @@ class Simulator:
 
     def report_one(self) -> str | None:
         source, cats = self._channel()
+        if source is Source.IOT and self._alarms is not None:
+            return self._alarm()
+        if source is Source.OPEN311:
+            return self._open311(cats)
         category = self._rng.choice(cats)
         index, lon, lat = self._place(source)
         report = Report(
@@ -116,6 +153,35 @@ class Simulator:
         actor = {Source.WORKER: self._rng.choice(self._workers),
                  Source.IOT: Actor(name=f"device-{index}", role=Role.DEVICE)}.get(
             source, Actor(name=source.value, role=Role.INTEGRATION))
+        try:
+            return self.intake.submit(report, actor=actor).id
+        except IntakeError:
+            return None
+
+    def _alarm(self) -> str | None:
+        """A sensor reports; a flapping one repeats and folds into its open event."""
+        n = self._rng.randrange(len(self._devices))
+        kind = list(_DEVICE_ALARMS)[n % len(_DEVICE_ALARMS)]
+        payload = {"device_id": f"SIM-{kind.value}-{n:03d}",
+                   "alarm": self._rng.choice(_DEVICE_ALARMS[kind]),
+                   "value": round(self._rng.uniform(5, 40), 1)}
+        actor = Actor(name="物联平台", role=Role.DEVICE)
+        try:
+            return self._alarms.receive(payload, actor=actor, now=time.time()).event_id
+        except (IntakeError, UnknownDeviceError):
+            return None
+
+    def _open311(self, cats: tuple[str, ...]) -> str | None:
+        index, lon, lat = self._place(Source.OPEN311)
+        code = self._rng.choice(cats)
+        form = {"service_code": code, "lat": str(lat), "long": str(lon),
+                "description": _DESCRIPTIONS.get(code, "群众反映问题"),
+                "address_string": self._names[index], "phone": self._phone()}
+        try:
+            report = report_from_form(form)
+        except Open311Error:
+            return None
+        actor = Actor(name="网络理政平台", role=Role.INTEGRATION)
         try:
             return self.intake.submit(report, actor=actor).id
         except IntakeError:

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import math
+from collections.abc import Container
+from datetime import datetime, timedelta, timezone
 
 from flask import Blueprint, current_app, jsonify, request
 
 from dashboard.api.auth import problem, require
-from dispatch.events import EventFilter
+from dispatch.events import MOVE_FIELDS, EventFilter
 from dispatch.intake import MAX_BATCH, IntakeError, Problem, Report, parse
-from dispatch.models import Role, Source, Status
+from dispatch.models import Role, Satisfaction, Source, Status, categories
 from dispatch.store.events import EventNotFoundError
 from dispatch.workflow import TransitionError
 
 bp = Blueprint("events", __name__)
+_BEIJING = timezone(timedelta(hours=8))  # China has one zone and no daylight saving
 
 R = Role
 WRITERS = (R.OPERATOR, R.ADMIN, R.WORKER, R.INTEGRATION)
@@ -126,26 +129,45 @@ def _filter(args) -> EventFilter:
     overdue = args.get("overdue")
     if overdue not in (None, "true", "false"):
         raise ValueError(f"overdue: {overdue!r} must be true or false")
+    grids = _runtime().grids
     return EventFilter(
-        status=Status(status) if status else None, category=args.get("category"),
-        grid=args.get("grid"), street=args.get("street"),
+        status=Status(status) if status else None,
+        category=_known(args, "category", categories(), "category code"),
+        grid=_known(args, "grid", grids, "grid code"),
+        street=_known(args, "street", grids.street_codes, "street code"),
         since=_time(args.get("since"), "since"), until=_time(args.get("until"), "until"),
         overdue=None if overdue is None else overdue == "true",
         offset=number("offset", int, 0) or 0, limit=number("limit", int, 1, 1000) or 100,
     )
 
 
+def _known(args, name: str, known: Container[str], what: str) -> str | None:
+    """A code that names nothing is a typo, not an empty result: say so."""
+    raw = args.get(name)
+    if raw and raw not in known:
+        raise ValueError(f"{name}: {raw!r} is not a known {what}")
+    return raw
+
+
 def _time(raw: str | None, name: str) -> float | None:
     if raw is None:
         return None
     try:
-        return float(raw)
+        value = float(raw)
     except ValueError:
-        pass
+        value = _iso(raw, name)
+    if not math.isfinite(value):  # "nan" and "inf" parse as floats but are no time
+        raise ValueError(f"{name}: {raw!r} is not a finite time")
+    return value
+
+
+def _iso(raw: str, name: str) -> float:
+    """ISO 8601; without an offset it is Beijing time, whatever zone the server runs in."""
     try:
-        return datetime.fromisoformat(raw).timestamp()
+        when = datetime.fromisoformat(raw)
     except ValueError:
         raise ValueError(f"{name}: {raw!r} is neither epoch seconds nor ISO 8601") from None
+    return (when if when.tzinfo else when.replace(tzinfo=_BEIJING)).timestamp()
 
 
 @bp.get("/api/v1/events/<event_id>")
@@ -167,8 +189,10 @@ def move_event(event_id: str, *, actor):
         target = Status(str(body["status"]))
     except ValueError:
         return problem(422, "invalid", f"{body['status']!r} is not a status", field="status")
-    extra = {k: str(v)[:500] for k, v in body.items()
-             if k in ("assignee", "satisfaction", "note")}
+    extra = {k: str(v)[:500] for k, v in body.items() if k in MOVE_FIELDS}
+    if "satisfaction" in extra and extra["satisfaction"] not in {s.value for s in Satisfaction}:
+        return problem(422, "invalid", f"satisfaction {extra['satisfaction']!r} is not one of "
+                       f"{[s.value for s in Satisfaction]}", field="satisfaction")
     try:
         view = _runtime().events.move(event_id, target, actor=actor,
                                       reason=str(body.get("reason", ""))[:500], extra=extra)

@@ -146,8 +146,9 @@ class EventStore:
         return self._r.zrevrangebyscore(index, hi, lo, start=offset, num=limit)
 
     @_guard
-    def due_before(self, when: float, *, limit: int = 1000) -> list[str]:
-        return self._r.zrangebyscore("idx:due", "-inf", _num(when), start=0, num=limit)
+    def due_before(self, when: float, *, offset: int = 0, limit: int = 1000) -> list[str]:
+        """Ids whose deadline has passed by ``when``, earliest deadline first, one page."""
+        return self._r.zrangebyscore("idx:due", "-inf", _num(when), start=offset, num=limit)
 
     @_guard
     def timeline(self, event_id: str) -> list[dict[str, str]]:

@@ -4,7 +4,8 @@ Every script that changes an event also appends its change to the ``changes`` st
 keeps the indices right, in the same atomic step.
 """
 
-# A whole batch in one atomic script: every event is stored, or (on error) none.
+# A whole batch in one script, run atomically (no other client sees it half done). Intake
+# validates and locates every item before calling it, so the script meets no bad input.
 # KEYS: 1 the change stream. ARGV: 1 JSON array of items, each
 #   {idem, dedupe, ttl_idem, ttl_dedupe, day, now, due, actor, role, fields{...}}
 #   (all values strings; idem/dedupe/due empty when unused).

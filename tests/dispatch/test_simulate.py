@@ -1,0 +1,37 @@
+"""The demo simulator reports through the real channels and works events through the steps."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from dispatch.devices import DeviceRegistry
+from dispatch.events import EventFilter, EventService
+from dispatch.intake import Intake
+from dispatch.simulate import Simulator
+from dispatch.store import Store
+from dispatch.store.devices import DeviceStore
+from dispatch.workflow import SystemClock
+from geo.locate import Locator
+
+
+def test_reports_from_every_channel_and_moves_them_on(redis_server, demo_grids):
+    store = Store.from_url(redis_server.url)
+    clock = SystemClock()
+    locator = Locator(demo_grids)
+    events = EventService(store=store.events, clock=clock)
+    sim = Simulator(grids=demo_grids, intake=Intake(store=store.events, locator=locator,
+                                                     clock=clock),
+                    events=events, seed=7,
+                    registry=DeviceRegistry(store=DeviceStore.of(store), locator=locator,
+                                            clock=clock))
+    ids = [sim.report_one() for _ in range(300)]
+    assert sum(1 for i in ids if i) > 250
+    views = [events.get(i) for i in dict.fromkeys(i for i in ids if i)]
+    sources = Counter(v["source"] for v in views)
+    assert {"worker", "resident", "12345", "iot", "open311", "online"} <= set(sources)
+    assert any(v["count"] > 1 for v in views if v["source"] == "iot")  # flapping sensors fold
+    for _ in range(30):
+        sim.work_one_round()
+    statuses = Counter(v["status"] for v in events.list(EventFilter(limit=1000)))
+    assert len(statuses) >= 4  # events spread along the seven steps
+    store.close()
