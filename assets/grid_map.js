@@ -213,9 +213,11 @@
       return l === "en" ? "中文" : "EN";
     },
     clock: function () {
-      const d = new Date();
+      // Beijing time on every screen, whatever the browser's zone (China has one, no DST).
+      const d = new Date(Date.now() + 8 * 3600 * 1000);
       const p = (n) => String(n).padStart(2, "0");
-      return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+      return `${d.getUTCFullYear()}-${p(d.getUTCMonth() + 1)}-${p(d.getUTCDate())} ` +
+        `${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())}`;
     },
   };
 

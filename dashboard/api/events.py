@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import math
 from collections.abc import Container
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 
 from flask import Blueprint, current_app, jsonify, request
 
 from dashboard.api.auth import problem, require
 from dispatch.events import MOVE_FIELDS, EventFilter
 from dispatch.intake import MAX_BATCH, IntakeError, Problem, Report, parse
+from dispatch.localtime import CST
 from dispatch.models import Role, Satisfaction, Source, Status, categories
 from dispatch.store.events import EventNotFoundError
 from dispatch.workflow import TransitionError
 
 bp = Blueprint("events", __name__)
-_BEIJING = timezone(timedelta(hours=8))  # China has one zone and no daylight saving
 
 R = Role
 WRITERS = (R.OPERATOR, R.ADMIN, R.WORKER, R.INTEGRATION)
@@ -167,7 +167,7 @@ def _iso(raw: str, name: str) -> float:
         when = datetime.fromisoformat(raw)
     except ValueError:
         raise ValueError(f"{name}: {raw!r} is neither epoch seconds nor ISO 8601") from None
-    return (when if when.tzinfo else when.replace(tzinfo=_BEIJING)).timestamp()
+    return (when if when.tzinfo else when.replace(tzinfo=CST)).timestamp()
 
 
 @bp.get("/api/v1/events/<event_id>")

@@ -7,6 +7,7 @@ from datetime import datetime
 from dash import dcc, html
 
 from dashboard.i18n import Lang, t
+from dispatch.localtime import CST
 from dispatch.models import Role, Status
 from dispatch.workflow import TRANSITIONS
 
@@ -116,4 +117,5 @@ def _change(c: dict, lang: Lang) -> html.Li:
 
 
 def _time(ts: float) -> str:
-    return datetime.fromtimestamp(float(ts)).strftime("%m-%d %H:%M:%S")
+    """Beijing time, whatever zone the server runs in: it is what the operators read."""
+    return datetime.fromtimestamp(float(ts), CST).strftime("%m-%d %H:%M:%S")
