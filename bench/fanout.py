@@ -7,8 +7,8 @@ delta carrying each ``event.created`` arrives. Figures: p50/p99 latency over eve
 
 from __future__ import annotations
 
+import multiprocessing as mp
 import os
-import threading
 import time
 from collections import Counter
 
@@ -36,18 +36,40 @@ class _Listener:
                 self.received.setdefault(change["id"], now)
 
 
-def run(settings, *, clients: int, rate: int, seconds: float) -> dict:
+def _listen(base: str, token: str, n: int, ready, done, out) -> None:
+    """One client process: ``n`` Socket.IO clients; reports what each received."""
+    listeners = [_Listener(base, token) for _ in range(n)]
+    ready.put(n)
+    done.wait()
+    for listener in listeners:
+        listener.client.disconnect()
+    out.put([(dict(lis.received), dict(lis.seen)) for lis in listeners])
+
+
+def run(settings, *, clients: int, rate: int, seconds: float, procs: int = 2) -> dict:
+    """Clients live in ``procs`` separate processes, so the receiving side is not one GIL."""
     grids = demo_grid_set(settings.cache_dir)
     total = int(rate * seconds)
     reports = sample_reports(grids, total, seed=5)
+    ctx = mp.get_context("spawn")
+    ready, out, done = ctx.Queue(), ctx.Queue(), ctx.Event()
     with running_server(settings, fsync="always") as (base, _redis, token):
-        listeners = [_Listener(base, token) for _ in range(clients)]
+        shares = [clients // procs + (1 if i < clients % procs else 0) for i in range(procs)]
+        workers = [ctx.Process(target=_listen, args=(base, token, n, ready, done, out))
+                   for n in shares if n]
+        for w in workers:
+            w.start()
+        for _ in workers:
+            ready.get(timeout=120)
         time.sleep(1.0)
         accepted = _post_steadily(base, token, reports, rate)
         time.sleep(3.0)
-        for listener in listeners:
-            listener.client.disconnect()
-    return _figures(listeners, accepted, clients=clients, rate=rate, seconds=seconds)
+        done.set()
+        results = [r for _ in workers for r in out.get(timeout=120)]
+        for w in workers:
+            w.join(30)
+    return _figures(results, accepted, clients=clients, rate=rate, seconds=seconds) | {
+        "client_processes": len(workers)}
 
 
 def _post_steadily(base: str, token: str, reports: list[dict], rate: int) -> dict[str, float]:
@@ -70,16 +92,16 @@ def _post_steadily(base: str, token: str, reports: list[dict], rate: int) -> dic
     return accepted
 
 
-def _figures(listeners, accepted: dict[str, float], *, clients, rate, seconds) -> dict:
+def _figures(results, accepted: dict[str, float], *, clients, rate, seconds) -> dict:
     latencies, missing, duplicated = [], 0, 0
-    for listener in listeners:
+    for received, seen in results:
         for event_id, t_acc in accepted.items():
-            t_rx = listener.received.get(event_id)
+            t_rx = received.get(event_id)
             if t_rx is None:
                 missing += 1
             else:
                 latencies.append(max(t_rx - t_acc, 0.0))
-        duplicated += sum(c - 1 for c in listener.seen.values() if c > 1)
+        duplicated += sum(c - 1 for c in seen.values() if c > 1)
     latencies.sort()
 
     def q(p: float):
@@ -100,5 +122,4 @@ def _figures(listeners, accepted: dict[str, float], *, clients, rate, seconds) -
         "duplicated": duplicated,
         "coalescing_tick_ms": 250,
         "cpu_count": os.cpu_count(),
-        "threads_in_bench": threading.active_count(),
     }

@@ -321,18 +321,22 @@ def bench_ingest(batch_events: int, single_events: int, threads: int, chaos: boo
 @click.option("--clients", type=int, default=50, show_default=True)
 @click.option("--rate", type=int, default=2000, show_default=True, help="Events per second.")
 @click.option("--seconds", type=float, default=10.0, show_default=True)
-def bench_fanout(clients: int, rate: int, seconds: float) -> None:
+@click.option("--procs", type=int, default=2, show_default=True,
+              help="Client processes the Socket.IO clients are spread over.")
+def bench_fanout(clients: int, rate: int, seconds: float, procs: int) -> None:
     """p50/p99 latency from accepted to received at real Socket.IO clients."""
     from bench.fanout import run
 
-    click.echo(json.dumps(run(_settings(), clients=clients, rate=rate, seconds=seconds),
-                          indent=2))
+    click.echo(json.dumps(run(_settings(), clients=clients, rate=rate, seconds=seconds,
+                              procs=procs), indent=2))
 
 
 def _register_channel_commands() -> None:
     from dashboard.cli_channels import import_12345
+    from dashboard.cli_qr import qr
 
     main.add_command(import_12345, "import-12345")
+    main.add_command(qr)
 
 
 _register_channel_commands()

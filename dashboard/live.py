@@ -31,6 +31,9 @@ DISTRICT = "district"
 LIVE_ROLES = (Role.OPERATOR, Role.ADMIN, Role.LEADER, Role.COORDINATOR, Role.WORKER,
               Role.INTEGRATION)
 SNAPSHOT_LIMIT = 5000
+#: What a delta keeps of each change: the event's state travels in ``events``, the full
+#: record (actor, role, time, reason) stays in the stream and the event's timeline.
+CHANGE_KEYS = ("kind", "id", "before", "after", "tier", "count")
 
 
 def street_room(code: str) -> str:
@@ -137,7 +140,8 @@ class LiveHub:
                views: dict[str, dict] | None = None) -> dict:
         views = views if views is not None else self._views(entries)
         ids = dict.fromkeys(f["id"] for _, f in entries if f.get("id"))
-        changes = [{"seq": sid, **{k: v for k, v in f.items() if v != ""}} for sid, f in entries]
+        changes = [{"seq": sid, **{k: f[k] for k in CHANGE_KEYS if f.get(k)}}
+                   for sid, f in entries]
         return {"kind": "delta", "seq": seq, "prev": prev, "changes": changes,
                 "events": [views[i] for i in ids if i in views]}
 

@@ -69,6 +69,11 @@ class GridSet:
         row = self._row(code)
         return GridRef(code=row["code"], name=row["name"], tier=row["tier"])
 
+    def geometry(self, code: str):
+        """The grid's polygon (WGS-84)."""
+        self._row(code)
+        return self.frame.geometry.iloc[self._by_code[code]]
+
     def chain(self, code: str) -> list[GridRef]:
         """The grid and its ancestors, coarsest first (total → general → micro)."""
         refs = []

@@ -71,6 +71,17 @@ OPENAPI_PATHS = {
         responses={"201": {"description": "created"}, "200": {"description": "folded"},
                    "404": {"description": "unknown device_id"},
                    "422": {"description": "unknown alarm or bad value"}})},
+    "/report": {
+        "get": _op("Residents' report form for a grid (from its QR code); no sign-in",
+                   ["residents"], params=[{"name": "grid", "in": "query", "required": True,
+                                           "schema": {"type": "string"}}],
+                   responses={"200": {"description": "HTML form"},
+                              "400": {"description": "not a grid code"}}),
+        "post": _op("Submit the form (rate limited per address)", ["residents"],
+                    responses={"200": {"description": "receipt with the event id"},
+                               "422": {"description": "form again, each problem by its field"},
+                               "429": {"description": "too many reports"}}),
+    },
     "/api/v1/hotline/import": {"post": _op(
         "Import 12345 work orders (CSV or JSON lines; all or nothing)", ["12345"],
         security=_BEARER, responses={"200": {"description": "counts"},
