@@ -30,13 +30,24 @@ def run(settings, *, batch_events: int, single_events: int, threads: int,
     with running_server(settings) as (base, redis_server, token):
         headers = {"Authorization": f"Bearer {token}"}
         acked: list[str] = []
+        figures: dict = {}
+
+        def load() -> None:
+            figures["batch"] = _batches(base, headers, reports[:batch_events], threads, acked)
+            figures["single"] = _singles(base, headers, reports[batch_events:], threads * 4,
+                                         acked)
+
+        worker = threading.Thread(target=load)
+        worker.start()
+        # The restart runs on this (main) thread: the kernel's parent-death signal follows
+        # the thread that started redis-server, so it must outlive the run.
         killer = _Chaos(redis_server, after_s=1.0) if chaos else None
         if killer:
-            killer.start()
-        batch = _batches(base, headers, reports[:batch_events], threads, acked)
-        single = _singles(base, headers, reports[batch_events:], threads * 4, acked)
-        if killer:
-            killer.join()
+            killer.run()
+        worker.join()
+        batch, single = figures["batch"], figures["single"]
+        if killer and killer.error:
+            raise RuntimeError(f"redis-server did not come back: {killer.error}")
         client = redis.Redis.from_url(redis_server.url, decode_responses=True)
         present = _present(client, acked)
         raw = _raw_xadd(client, reports[:batch_events])
@@ -58,11 +69,11 @@ def run(settings, *, batch_events: int, single_events: int, threads: int,
 
 def _batches(base, headers, reports, threads, acked) -> dict:
     chunks = [reports[i:i + 1000] for i in range(0, len(reports), 1000)]
-    errors = 0
+    errors = stored = 0
     lock = threading.Lock()
 
     def post(chunk):
-        nonlocal errors
+        nonlocal errors, stored
         with requests.Session() as s:
             try:
                 r = s.post(f"{base}/api/v1/events/batch", json={"events": chunk}, headers=headers,
@@ -71,7 +82,9 @@ def _batches(base, headers, reports, threads, acked) -> dict:
                 r = None
             with lock:
                 if r is not None and r.status_code in (200, 201):
-                    acked.extend(e["id"] for e in r.json()["events"])
+                    ids = [e["id"] for e in r.json()["events"]]
+                    acked.extend(ids)
+                    stored += len(ids)
                 else:
                     errors += 1
 
@@ -79,9 +92,9 @@ def _batches(base, headers, reports, threads, acked) -> dict:
     with ThreadPoolExecutor(threads) as pool:
         list(pool.map(post, chunks))
     seconds = time.perf_counter() - started
-    return {"events": len(reports), "batch_size": 1000, "client_threads": threads,
-            "seconds": round(seconds, 3), "events_per_s": round(len(reports) / seconds),
-            "failed_requests": errors}
+    return {"events": len(reports), "stored": stored, "batch_size": 1000,
+            "client_threads": threads, "seconds": round(seconds, 3),
+            "events_per_s": round(stored / seconds), "failed_requests": errors}
 
 
 def _singles(base, headers, reports, threads, acked) -> dict:
@@ -111,11 +124,12 @@ def _singles(base, headers, reports, threads, acked) -> dict:
     with ThreadPoolExecutor(threads) as pool:
         list(pool.map(post, reports))
     seconds = time.perf_counter() - started
+    stored = len(latencies)
     latencies.sort()
     pick = (lambda q: round(latencies[int(q * (len(latencies) - 1))] * 1000, 1)) \
         if latencies else (lambda q: None)
     return {"events": len(reports), "client_threads": threads, "seconds": round(seconds, 3),
-            "events_per_s": round(len(reports) / seconds), "p50_ms": pick(0.5),
+            "events_per_s": round(stored / seconds), "p50_ms": pick(0.5),
             "p99_ms": pick(0.99), "failed_requests": errors}
 
 
@@ -142,24 +156,27 @@ def _present(client, ids: list[str]) -> int:
     return found
 
 
-class _Chaos(threading.Thread):
+class _Chaos:
     """Kills redis-server with SIGKILL after a while, then restarts it on the same AOF."""
 
     def __init__(self, server, *, after_s: float) -> None:
-        super().__init__(daemon=True)
         self.server, self.after_s = server, after_s
-        self.killed_at = self.restarted_after_s = None
+        self.killed_at = self.restarted_after_s = self.error = None
 
     def run(self) -> None:
         time.sleep(self.after_s)
-        pid = self.server.pid
-        os.kill(pid, signal.SIGKILL)
+        os.kill(self.server.pid, signal.SIGKILL)
         self.server._proc.wait()
         self.killed_at = time.time()
         self.server._proc = None
         time.sleep(0.5)
-        self.server.start()
+        try:
+            self.server.start(timeout=60)
+        except Exception as exc:  # report it in the figures rather than die silently
+            self.error = f"{type(exc).__name__}: {exc}"
+            return
         self.restarted_after_s = round(time.time() - self.killed_at, 2)
 
     def report(self) -> dict:
-        return {"killed_after_s": self.after_s, "restarted_after_s": self.restarted_after_s}
+        return {"killed_after_s": self.after_s, "restarted_after_s": self.restarted_after_s,
+                "restart_error": self.error}

