@@ -16,6 +16,7 @@ import requests
 import socketio
 
 from bench.harness import running_server, sample_reports
+from bench.light_client import listen as light_listen
 from geo.catalog import demo_grid_set
 
 
@@ -46,8 +47,13 @@ def _listen(base: str, token: str, n: int, ready, done, out) -> None:
     out.put([(dict(lis.received), dict(lis.seen)) for lis in listeners])
 
 
-def run(settings, *, clients: int, rate: int, seconds: float, procs: int = 2) -> dict:
-    """Clients live in ``procs`` separate processes, so the receiving side is not one GIL."""
+def run(settings, *, clients: int, rate: int, seconds: float, procs: int = 2,
+        client: str = "light") -> dict:
+    """Clients live in ``procs`` separate processes, so the receiving side is not one GIL.
+
+    ``client="light"`` uses the lean listener (bench.light_client); ``"socketio"`` uses
+    python-socketio's full client, which is heavier than the server it measures here.
+    """
     grids = demo_grid_set(settings.cache_dir)
     total = int(rate * seconds)
     reports = sample_reports(grids, total, seed=5)
@@ -55,7 +61,8 @@ def run(settings, *, clients: int, rate: int, seconds: float, procs: int = 2) ->
     ready, out, done = ctx.Queue(), ctx.Queue(), ctx.Event()
     with running_server(settings, fsync="always") as (base, _redis, token):
         shares = [clients // procs + (1 if i < clients % procs else 0) for i in range(procs)]
-        workers = [ctx.Process(target=_listen, args=(base, token, n, ready, done, out))
+        target = light_listen if client == "light" else _listen
+        workers = [ctx.Process(target=target, args=(base, token, n, ready, done, out))
                    for n in shares if n]
         for w in workers:
             w.start()
@@ -69,7 +76,7 @@ def run(settings, *, clients: int, rate: int, seconds: float, procs: int = 2) ->
         for w in workers:
             w.join(30)
     return _figures(results, accepted, clients=clients, rate=rate, seconds=seconds) | {
-        "client_processes": len(workers)}
+        "client_processes": len(workers), "client": client}
 
 
 def _post_steadily(base: str, token: str, reports: list[dict], rate: int) -> dict[str, float]:

@@ -323,12 +323,14 @@ def bench_ingest(batch_events: int, single_events: int, threads: int, chaos: boo
 @click.option("--seconds", type=float, default=10.0, show_default=True)
 @click.option("--procs", type=int, default=2, show_default=True,
               help="Client processes the Socket.IO clients are spread over.")
-def bench_fanout(clients: int, rate: int, seconds: float, procs: int) -> None:
+@click.option("--client", type=click.Choice(["light", "socketio"]), default="light",
+              show_default=True, help="Lean websocket listener, or python-socketio's client.")
+def bench_fanout(clients: int, rate: int, seconds: float, procs: int, client: str) -> None:
     """p50/p99 latency from accepted to received at real Socket.IO clients."""
     from bench.fanout import run
 
     click.echo(json.dumps(run(_settings(), clients=clients, rate=rate, seconds=seconds,
-                              procs=procs), indent=2))
+                              procs=procs, client=client), indent=2))
 
 
 def _register_channel_commands() -> None:
