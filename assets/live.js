@@ -191,7 +191,15 @@
   }
 
   function select(id) {
+    state.selected = id;
     window.dash_clientside.set_props("selected-event", { data: { id: id, at: Date.now() } });
+  }
+
+  // The open panel is redrawn only when its own event changed, so a reason being typed and
+  // the running clock are not reset by every other event's delta.
+  function selectedKey() {
+    const e = state.selected && state.events[state.selected];
+    return e ? `${e.id}:${e.rev}` : null;
   }
 
   gd.live = {
@@ -200,7 +208,10 @@
     onMessage: function (delta, snapshot) {
       const trig = (window.dash_clientside.callback_context.triggered[0] || {}).prop_id || "";
       apply(trig.endsWith("data-snapshot") ? snapshot : delta);
-      return state.seq;
+      const key = selectedKey();
+      if (key === state.panelKey) return window.dash_clientside.no_update;
+      state.panelKey = key;
+      return key;
     },
     onConnected: function (connected) {
       if (connected && state.wasConnected === "lost") catchUp();
@@ -222,7 +233,7 @@
       render();
       return "event-queue";
     },
-    closePanel: function () { return null; },
+    closePanel: function () { state.selected = null; return null; },
     pointToLayer: function (feature, latlng) {
       const p = feature.properties;
       const colour = p.overdue ? "#f59e0b" : p.severity === "urgent" ? "#ef4444" : "#38bdf8";
