@@ -11,6 +11,7 @@ exactly the changes after it, or a snapshot when those are gone.
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 import time
 from collections import defaultdict
@@ -21,7 +22,7 @@ from flask_login import current_user
 from flask_socketio import SocketIO, join_room
 
 from dispatch.auth import AuthError
-from dispatch.events import live_view
+from dispatch.events import LIVE_HASH_FIELDS, live_view
 from dispatch.intake import Actor
 from dispatch.models import Role, Status
 
@@ -49,6 +50,7 @@ class LiveHub:
     tick_s: float = 0.25
     _prev: dict[str, str] = field(default_factory=dict)
     _start: str = "0-0"
+    _outbox: queue.Queue = field(default_factory=queue.Queue)
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
 
@@ -85,31 +87,47 @@ class LiveHub:
         self._stop.set()
 
     def _run(self) -> None:
+        """Read the stream continuously; hand what a tick gathered to the sender thread.
+
+        Reading and sending overlap, so a slow send never delays the next tick's reading,
+        and ticks stay on a fixed 250 ms beat.
+        """
         reader = self.runtime.store.changes_reader
         position = self._start = reader.head()
+        threading.Thread(target=self._send_loop, name="live-send", daemon=True).start()
+        pending: list = []
+        flush_at = time.monotonic() + self.tick_s
         while not self._stop.is_set():
             try:
-                position = self._tick(reader, position)
+                block = max(1, int((flush_at - time.monotonic()) * 1000))
+                got = reader.wait(position, block_ms=block)
             except Exception:  # a dropped Redis connection must not kill the feed
                 if self._stop.is_set():
                     break
                 log.exception("live feed: reading the change stream failed; retrying")
                 time.sleep(1.0)
+                continue
+            if got:
+                pending += got
+                position = got[-1][0]
+            if time.monotonic() >= flush_at:
+                if pending:
+                    self._outbox.put(pending)
+                    pending = []
+                flush_at = max(flush_at + self.tick_s, time.monotonic())
 
-    def _tick(self, reader, position: str) -> str:
-        started = time.monotonic()
-        entries = reader.wait(position, block_ms=int(self.tick_s * 1000))
-        # Gather whatever else arrives within this tick, then send once per room.
-        while entries and time.monotonic() - started < self.tick_s:
-            more = reader.wait(entries[-1][0], block_ms=max(
-                1, int((self.tick_s - (time.monotonic() - started)) * 1000)))
-            if not more:
-                break
-            entries += more
-        if entries:
-            self._broadcast(entries)
-            return entries[-1][0]
-        return position
+    def _send_loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                entries = self._outbox.get(timeout=0.5)
+            except queue.Empty:
+                continue
+            while not self._outbox.empty():  # behind? send what is queued as one delta
+                entries += self._outbox.get_nowait()
+            try:
+                self._broadcast(entries)
+            except Exception:
+                log.exception("live feed: sending a delta failed")
 
     def _broadcast(self, entries: list) -> None:
         by_room: dict[str, list] = defaultdict(list)
@@ -133,8 +151,8 @@ class LiveHub:
     def _views(self, entries: list) -> dict[str, dict]:
         ids = list(dict.fromkeys(f["id"] for _, f in entries if f.get("id")))
         now = self.runtime.clock.now()
-        return {h["id"]: live_view(h, now=now)
-                for h in self.runtime.store.events.get_many(ids)}
+        rows = self.runtime.store.events.fields_many(ids, LIVE_HASH_FIELDS)
+        return {h["id"]: live_view(h, now=now) for h in rows}
 
     def _delta(self, entries: list, *, prev: str, seq: str,
                views: dict[str, dict] | None = None) -> dict:

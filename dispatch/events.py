@@ -173,6 +173,10 @@ LIVE_FIELDS = ("id", "status", "source", "category", "severity", "location", "gr
 
 
 _OPEN = frozenset(s.value for s in Status if s.open)
+#: The hash fields :func:`live_view` reads ("id" first: it tells a missing event).
+LIVE_HASH_FIELDS = ("id", "status", "source", "category", "severity", "lon", "lat", "address",
+                    "building", "micro", "general", "total", "street", "created_at",
+                    "updated_at", "entered_at", "due_at", "escalation", "count", "rev")
 
 
 def live_view(h: dict[str, str], *, now: float) -> dict:
