@@ -11,10 +11,11 @@ import functools
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 import redis
 
+from dispatch.localtime import CST
 from dispatch.store import lua
 from dispatch.store.core import CHANGES, StoreError
 
@@ -179,7 +180,8 @@ def _item(ev: NewEvent) -> dict:
     return {
         "idem": ev.idempotency_key, "dedupe": ev.dedupe_key,
         "ttl_idem": str(IDEMPOTENCY_TTL_MS), "ttl_dedupe": str(max(ev.dedupe_window_ms, 1)),
-        "day": datetime.fromtimestamp(ev.created, UTC).strftime("%Y%m%d"),
+        # Ids carry the Beijing date people read on screens and receipts.
+        "day": datetime.fromtimestamp(ev.created, CST).strftime("%Y%m%d"),
         "now": _num(ev.created), "due": "" if ev.due is None else _num(ev.due),
         "actor": ev.actor, "role": ev.role, "fields": ev.fields,
     }

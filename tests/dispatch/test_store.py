@@ -19,3 +19,20 @@ def test_recording_again_replaces_not_merges(store, demo_grids):
     store.record_grid_set(demo_grids.summary(), actor="admin")
     assert "extra" not in store.active_grid_set()
     assert [c["actor"] for c in store.changes(count=2)] == ["admin", "system"]
+
+
+def test_event_ids_carry_the_beijing_date(store, demo_grids):
+    from datetime import UTC, datetime
+
+    from dispatch.intake import Actor, Intake, Report, parse
+    from dispatch.models import Role, Source
+    from dispatch.workflow import ManualClock
+    from geo.locate import Locator
+
+    # 17:30 UTC on 26 November is 01:30 on 27 November in Beijing.
+    clock = ManualClock(t=datetime(2026, 11, 26, 17, 30, tzinfo=UTC).timestamp())
+    intake = Intake(store=store.events, locator=Locator(demo_grids), clock=clock)
+    report = Report(data=parse({"category": "06001", "lon": 103.9, "lat": 30.8,
+                                "description": "夜间井盖缺失"}), source=Source.API)
+    created = intake.submit(report, actor=Actor(name="t", role=Role.OPERATOR))
+    assert created.id.startswith("20261127-")
