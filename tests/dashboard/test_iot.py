@@ -7,12 +7,10 @@ import uuid
 
 import pytest
 
-from dashboard.app import create_app
-from dashboard.runtime import open_runtime
-from dashboard.settings import Settings
 from dispatch.events import EventFilter
 from dispatch.intake import Actor
 from dispatch.models import Role, Status
+from tests.support import running_app
 
 LON, LAT = 103.893, 30.806
 CLOSE_PATH = (Status.REGISTERED, Status.DISPATCHED, Status.SIGNED, Status.IN_PROGRESS,
@@ -21,15 +19,11 @@ CLOSE_PATH = (Status.REGISTERED, Status.DISPATCHED, Status.SIGNED, Status.IN_PRO
 
 @pytest.fixture(scope="module")
 def env(redis_server, cache_dir, demo_grids, tmp_path_factory):
-    settings = Settings(redis_url=redis_server.url, cache_dir=cache_dir,
-                        data_dir=tmp_path_factory.mktemp("data"))
-    runtime = open_runtime(settings, warm=False)
-    app = create_app(runtime=runtime)
-    tokens = {role: runtime.auth.create_token(name=f"iot-{role.value}", role=role)
-              for role in (Role.OPERATOR, Role.ADMIN, Role.DEVICE, Role.INTEGRATION,
-                           Role.LEADER)}
-    yield app.server.test_client(), runtime, tokens
-    runtime.close()
+    with running_app(redis_server.url, cache_dir=cache_dir,
+                     data_dir=tmp_path_factory.mktemp("data"), name="iot",
+                     roles=(Role.OPERATOR, Role.ADMIN, Role.DEVICE, Role.INTEGRATION,
+                            Role.LEADER)) as env:
+        yield env
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from dispatch.intake import Actor
 from dispatch.models import Role, Status, categories
 from dispatch.open311 import Open311Status, open311_status
 from dispatch.redis_server import EmbeddedRedis
+from tests.support import running_app
 
 INSIDE = {"lat": "30.806", "long": "103.893"}
 OUTSIDE = {"lat": "30.8", "long": "103.5"}
@@ -22,14 +23,10 @@ V2 = "/open311/v2"
 
 @pytest.fixture(scope="module")
 def env(redis_server, cache_dir, demo_grids, tmp_path_factory):
-    settings = Settings(redis_url=redis_server.url, cache_dir=cache_dir,
-                        data_dir=tmp_path_factory.mktemp("data"))
-    runtime = open_runtime(settings, warm=False)
-    app = create_app(runtime=runtime)
-    keys = {role: runtime.auth.create_token(name=f"o311-{role.value}", role=role)
-            for role in (Role.INTEGRATION, Role.WORKER, Role.LEADER, Role.DEVICE)}
-    yield app.server.test_client(), runtime, keys
-    runtime.close()
+    with running_app(redis_server.url, cache_dir=cache_dir,
+                     data_dir=tmp_path_factory.mktemp("data"), name="o311",
+                     roles=(Role.INTEGRATION, Role.WORKER, Role.LEADER, Role.DEVICE)) as env:
+        yield env
 
 
 @pytest.fixture

@@ -13,16 +13,14 @@ import pytest
 import redis
 from click.testing import CliRunner
 
-from dashboard.app import create_app
 from dashboard.cli_channels import import_12345
-from dashboard.runtime import open_runtime
-from dashboard.settings import Settings
 from dispatch.events import EventFilter
 from dispatch.hotline import HotlineImportError, import_orders
 from dispatch.intake import Actor
 from dispatch.models import Role
 from dispatch.store.hotline import HotlineStore
 from geo.crs import CoordSystem
+from tests.support import running_app
 
 HEADER = ["工单编号", "受理时间", "诉求类别", "诉求地址", "经度", "纬度", "诉求内容", "来电号码",
           "签收时间", "答复内容", "回访结果", "满意度"]
@@ -32,14 +30,10 @@ CLERK = Actor("clerk", Role.OPERATOR)
 
 @pytest.fixture(scope="module")
 def env(redis_server, cache_dir, demo_grids, tmp_path_factory):
-    settings = Settings(redis_url=redis_server.url, cache_dir=cache_dir,
-                        data_dir=tmp_path_factory.mktemp("data"))
-    runtime = open_runtime(settings, warm=False)
-    app = create_app(runtime=runtime)
-    tokens = {role: runtime.auth.create_token(name=f"hotline-{role.value}", role=role)
-              for role in (Role.OPERATOR, Role.INTEGRATION, Role.LEADER)}
-    yield app.server.test_client(), runtime, tokens
-    runtime.close()
+    with running_app(redis_server.url, cache_dir=cache_dir,
+                     data_dir=tmp_path_factory.mktemp("data"), name="hotline",
+                     roles=(Role.OPERATOR, Role.INTEGRATION, Role.LEADER)) as env:
+        yield env
 
 
 @pytest.fixture
