@@ -210,6 +210,7 @@
       const shell = document.querySelector(".app-shell");
       if (shell) document.title = shell.dataset[l === "en" ? "centreEn" : "centreZh"] || document.title;
       showConnection();
+      if (gd.live && gd.live.render) gd.live.render(); // queue rows in the new language
       return l === "en" ? "中文" : "EN";
     },
     clock: function () {

@@ -204,6 +204,7 @@
 
   gd.live = {
     state: state,
+    render: render,
     gridStyle: gridStyle,
     onMessage: function (delta, snapshot) {
       const trig = (window.dash_clientside.callback_context.triggered[0] || {}).prop_id || "";

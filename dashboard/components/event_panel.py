@@ -46,7 +46,7 @@ def _clock(view: dict, lang: Lang) -> html.Div:
         items.append(html.Span("", className="countdown", **{"data-due": str(view["due_at"])}))
     if level:
         items.append(html.Span(f"{t('event.escalated', lang)} · "
-                               f"{t('tier.' + view['escalation']['tier'], lang)}",
+                               f"{t('tier1.' + view['escalation']['tier'], lang)}",
                                className="escalated"))
     return html.Div(items, className=cls)
 
@@ -54,7 +54,7 @@ def _clock(view: dict, lang: Lang) -> html.Div:
 def _steps(status: str, lang: Lang) -> html.Ol:
     reached = STEPS.index(Status(status)) if Status(status) in STEPS else -1
     return html.Ol([
-        html.Li(status_label(s.value, lang),
+        html.Li(t(f"step.{s.value}", lang), title=status_label(s.value, lang),
                 className="step done" if i < reached else "step now" if i == reached else "step")
         for i, s in enumerate(STEPS)
     ], className="steps")
@@ -102,7 +102,7 @@ def _change(c: dict, lang: Lang) -> html.Li:
     if kind == "event.transition":
         what = f"{status_label(c.get('before', ''), lang)} → {status_label(c['after'], lang)}"
     elif kind == "event.escalated":
-        what = f"{t('event.escalated', lang)} → {t('tier.' + c.get('tier', 'micro'), lang)}"
+        what = f"{t('event.escalated', lang)} → {t('tier1.' + c.get('tier', 'micro'), lang)}"
     elif kind == "event.repeated":
         what = f"{t('event.repeated', lang)} × {c.get('count', '')}"
     else:

@@ -148,6 +148,10 @@ def _panel() -> html.Aside:
     Output("hint", "children"),
     Output("legend-title", "children"),
     Output("legend", "children"),
+    Output("events-title", "children"),
+    *[Output(f"count-label-{k}", "children") for k in ("open", "overdue", "urgent")],
+    *[Output(f"filter-{f}", "children") for f in ("all", "overdue", "urgent")],
+    Output("event-queue", "data-empty"),
     Output("street-list", "children"),
     Input("lang", "data"),
 )
@@ -165,6 +169,10 @@ def _render_texts(lang: str | None):
         t("hint", lang),
         t("legend", lang),
         _legend(lang),
+        t("events.title", lang),
+        *[t(f"events.{k}", lang) for k in ("open", "overdue", "urgent")],
+        *[t(f"filter.{f}", lang) for f in ("all", "overdue", "urgent")],
+        t("events.empty", lang),
         _street_items(runtime, lang),
     )
 
