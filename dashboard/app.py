@@ -10,6 +10,7 @@ import dash
 from dash import html
 from flask import Blueprint
 from flask_socketio import SocketIO
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from dashboard import live, login
 from dashboard.runtime import Runtime
@@ -38,6 +39,9 @@ def create_app(*, runtime: Runtime) -> dash.Dash:
         compress=False,
     )
     app.server.secret_key = settings.secret_key or runtime.store.shared_secret()
+    if settings.trusted_proxies:  # behind nginx: per-client limits need the real address
+        app.server.wsgi_app = ProxyFix(app.server.wsgi_app, x_for=settings.trusted_proxies,
+                                       x_proto=settings.trusted_proxies)
     app.server.extensions["grid_dispatch"] = runtime
     app.server.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.server.config["SESSION_COOKIE_SAMESITE"] = "Lax"

@@ -50,6 +50,7 @@ class Settings(BaseSettings):
     language: Literal["zh", "en"] = "zh"
     centre_name: str = "郫都区网格化智慧调度中心"
     centre_name_en: str = "Pidu Grid Dispatch Centre"
+    trusted_proxies: int = 0  # reverse proxies in front that set X-Forwarded-For (rate limits)
     host: str = "127.0.0.1"
     port: int = 8050
     secret_key: str = ""  # empty: one random key shared through Redis by every process

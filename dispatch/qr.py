@@ -1,106 +1,184 @@
 """Printable QR sheets: one code per micro-grid (一码扫楼), labelled, A4, PDF or PNG.
 
 Each code opens the residents' report form for its micro-grid, so a report arrives already
-located without the resident typing an address.
+located without the resident typing an address. Pages are drawn at 300 dpi and the PDF keeps
+them as 1-bit CCITT images: lossless, so the modules print sharp (a JPEG page would blur them),
+and a few tens of kilobytes per page. Each cell is cut out along its dashed border and
+stuck on its building, so every cell carries its own instruction, name and code.
 """
 
 from __future__ import annotations
 
-import shutil
-import subprocess
+from collections.abc import Sequence
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import qrcode
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
-from geo.grids import GridSet
+from dispatch.qr_fonts import Fonts, load_fonts
+from geo.grids import GridRef, GridSet
 from geo.model import Tier
 
-DPI = 150
-PAGE = (1240, 1754)  # A4 at 150 dpi
+DPI = 300
+PAGE = (2480, 3508)  # A4 at 300 dpi
+MARGIN = 140
 COLS, ROWS = 3, 4
-_FONT_PATHS = (
-    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc",
-    "/usr/share/fonts/truetype/noto/NotoSansCJK-Regular.ttc",
-)
+PER_PAGE = COLS * ROWS
+_TOP, _BOTTOM = 420, PAGE[1] - MARGIN - 90  # the cell area between header and footer
+TITLE = "扫码反映问题 · Scan to report"
+FORMATS = (".pdf", ".png")
 
 
-class FontMissingError(RuntimeError):
-    def __init__(self) -> None:
-        super().__init__("no CJK font found for the QR labels: apt-get install -y fonts-noto-cjk")
+class SheetFormatError(ValueError):
+    """The output file's extension is not one the sheet can be written as."""
+
+    def __init__(self, out: Path) -> None:
+        super().__init__(f"output {str(out)!r} must end in {' or '.join(FORMATS)}")
+        self.out = out
+
+
+class BaseUrlError(ValueError):
+    """The base URL cannot be opened by a phone (it needs a scheme and a host)."""
+
+    def __init__(self, base_url: str) -> None:
+        super().__init__(f"base URL {base_url!r} must look like http://host[:port][/path]")
+        self.base_url = base_url
 
 
 def report_url(base_url: str, micro_code: str) -> str:
+    """What a code encodes: the report form for one micro-grid."""
+    parts = urlsplit(base_url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise BaseUrlError(base_url)
     return f"{base_url.rstrip('/')}/report?grid={micro_code}"
 
 
-def micro_codes(grids: GridSet, code: str) -> list[str]:
-    """The micro-grids inside ``code`` (itself, if it is one), in code order."""
-    ref = grids.ref(code)  # raises UnknownGridError for a bad code
-    micro = grids.tier(Tier.MICRO)
+def micro_grids_in(grids: GridSet, code: str) -> list[GridRef]:
+    """The micro-grids inside a micro, general or total grid, in code order.
+
+    Follows the parent links, not code prefixes: a site's own grid file need not number its
+    grids the way the demo does. An unknown code raises UnknownGridError.
+    """
+    ref = grids.ref(code)
     if ref.tier == Tier.MICRO.value:
-        return [code]
-    prefix = code[:12] if ref.tier == Tier.TOTAL.value else code
-    return sorted(c for c in micro["code"] if c.startswith(prefix))
+        return [ref]
+    frame = grids.frame
+    parents = {code}
+    if ref.tier == Tier.TOTAL.value:
+        parents = set(frame.loc[frame["parent_code"] == code, "code"])
+    rows = frame[(frame["tier"] == Tier.MICRO.value) & frame["parent_code"].isin(parents)]
+    return [GridRef(code=c, name=n, tier=Tier.MICRO.value)
+            for c, n in sorted(zip(rows["code"], rows["name"], strict=True))]
 
 
 def render_sheet(grids: GridSet, code: str, *, base_url: str, out: Path) -> list[Path]:
-    """Write the sheet; a PDF holds every page, PNGs are one file per page (-2, -3 …)."""
+    """Write the sheet for ``code``; returns the files written.
+
+    ``.pdf``: one file with every page. ``.png``: ``out`` itself for a one-page sheet,
+    else one file per page named ``<stem>-1.png``, ``<stem>-2.png`` …
+    """
     out = Path(out)
-    if out.suffix.lower() not in (".pdf", ".png"):
-        raise ValueError(f"output {out.name!r} must end in .pdf or .png")
-    font = _font_path()
-    codes = micro_codes(grids, code)
-    title = " › ".join(r.name for r in grids.chain(code))
-    per_page = COLS * ROWS
-    pages = [_page(grids, codes[i:i + per_page], title=title, base_url=base_url, font=font,
-                   number=i // per_page + 1, total=(len(codes) - 1) // per_page + 1)
-             for i in range(0, len(codes), per_page)]
+    if out.suffix.lower() not in FORMATS:
+        raise SheetFormatError(out)
+    pages = render_pages(grids, code, base_url=base_url)
+    out.parent.mkdir(parents=True, exist_ok=True)
     if out.suffix.lower() == ".pdf":
-        pages[0].save(out, save_all=True, append_images=pages[1:], resolution=DPI)
+        bilevel = [p.convert("1", dither=Image.Dither.NONE) for p in pages]
+        bilevel[0].save(out, "PDF", save_all=True, append_images=bilevel[1:], resolution=DPI,
+                        title=f"{TITLE} {code}")
         return [out]
-    paths = [out if n == 0 else out.with_name(f"{out.stem}-{n + 1}{out.suffix}")
-             for n in range(len(pages))]
+    paths = [out] if len(pages) == 1 else [
+        out.with_name(f"{out.stem}-{n}{out.suffix}") for n in range(1, len(pages) + 1)]
     for page, path in zip(pages, paths, strict=True):
-        page.save(path)
+        page.save(path, "PNG", dpi=(DPI, DPI), optimize=True)
     return paths
 
 
-def _page(grids, codes, *, title, base_url, font, number, total) -> Image.Image:
-    page = Image.new("RGB", PAGE, "white")
-    draw = ImageDraw.Draw(page)
-    big, mid, small = (ImageFont.truetype(font, s) for s in (44, 26, 20))
-    draw.text((70, 60), "扫码反映问题 · Scan to report", font=big, fill="black")
-    draw.text((70, 125), title, font=mid, fill="#333333")
-    draw.text((PAGE[0] - 70, 1690), f"{number}/{total}", font=small, fill="#666666", anchor="rs")
-    cell_w, cell_h = (PAGE[0] - 140) // COLS, (PAGE[1] - 260) // ROWS
-    for i, code in enumerate(codes):
-        x, y = 70 + (i % COLS) * cell_w, 190 + (i // COLS) * cell_h
-        image = _qr(report_url(base_url, code), size=cell_w - 60)
-        page.paste(image, (x + 30, y))
-        name = grids.ref(code).name
-        draw.text((x + cell_w // 2, y + cell_w - 40), name, font=mid, fill="black", anchor="mt")
-        draw.text((x + cell_w // 2, y + cell_w - 5), code, font=small, fill="#444444",
-                  anchor="mt")
-    return page
+def render_pages(grids: GridSet, code: str, *, base_url: str) -> list[Image.Image]:
+    """The sheet as greyscale A4 pages, twelve codes a page."""
+    micro = micro_grids_in(grids, code)
+    urls = [report_url(base_url, m.code) for m in micro]  # checks base_url before drawing
+    fonts = load_fonts()
+    info = grids.info(code)
+    chain = " › ".join([info["street_name"], *(r["name"] for r in info["chain"])])
+    total = (len(micro) + PER_PAGE - 1) // PER_PAGE
+    return [_page(micro[i:i + PER_PAGE], urls[i:i + PER_PAGE], chain=chain, fonts=fonts,
+                  page=(i // PER_PAGE + 1, total), synthetic=grids.synthetic)
+            for i in range(0, len(micro), PER_PAGE)]
 
 
-def _qr(data: str, *, size: int) -> Image.Image:
-    qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=2)
-    qr.add_data(data)
-    qr.make(fit=True)
-    return qr.make_image(fill_color="black", back_color="white").get_image().convert(
-        "RGB").resize((size, size), Image.NEAREST)
+def qr_image(data: str, *, max_px: int) -> Image.Image:
+    """The code at a whole number of pixels per module (no resampling blur), quiet zone 4."""
+    code = _qr(data)
+    modules = code.modules_count + 2 * code.border
+    code.box_size = max(1, max_px // modules)
+    return code.make_image().get_image().convert("L")
 
 
-def _font_path() -> str:
-    for path in _FONT_PATHS:
-        if Path(path).exists():
-            return path
-    if shutil.which("fc-match"):
-        found = subprocess.run(["fc-match", "-f", "%{file}", "Noto Sans CJK SC"],
-                               capture_output=True, text=True, check=False).stdout.strip()
-        if found and Path(found).exists() and "CJK" in found:
-            return found
-    raise FontMissingError
+def qr_modules(data: str) -> list[list[bool]]:
+    """The module matrix a sheet encodes for ``data`` (dark = True), quiet zone included."""
+    code = _qr(data)
+    return [list(row) for row in code.get_matrix()]
+
+
+def _qr(data: str) -> qrcode.QRCode:
+    # Q (25 % recovery): stickers outdoors get scuffed, rained on and half covered.
+    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_Q, border=4)
+    code.add_data(data)
+    code.make(fit=True)
+    return code
+
+
+def _page(micro: Sequence[GridRef], urls: Sequence[str], *, chain: str, fonts: Fonts,
+          page: tuple[int, int], synthetic: bool) -> Image.Image:
+    image = Image.new("L", PAGE, 255)
+    draw = ImageDraw.Draw(image)
+    width = PAGE[0] - 2 * MARGIN
+    draw.text((MARGIN, MARGIN), TITLE, font=fonts.fit(TITLE, 96, width, bold=True), fill=0)
+    draw.text((MARGIN, MARGIN + 140), chain, font=fonts.fit(chain, 52, width), fill=40)
+    draw.line((MARGIN, _TOP - 40, PAGE[0] - MARGIN, _TOP - 40), fill=0, width=4)
+    cell = (width // COLS, (_BOTTOM - _TOP) // ROWS)
+    for i, (ref, url) in enumerate(zip(micro, urls, strict=True)):
+        left, top = MARGIN + (i % COLS) * cell[0], _TOP + (i // COLS) * cell[1]
+        _cell(image, draw, ref, url, box=(left, top, *cell), fonts=fonts)
+    _footer(draw, page=page, synthetic=synthetic, fonts=fonts)
+    return image
+
+
+def _cell(image: Image.Image, draw: ImageDraw.ImageDraw, ref: GridRef, url: str, *,
+          box: tuple[int, int, int, int], fonts: Fonts) -> None:
+    left, top, w, h = box
+    _dashed_rect(draw, (left, top, left + w, top + h))
+    centre, inner = left + w // 2, w - 60
+    draw.text((centre, top + 30), TITLE, font=fonts.fit(TITLE, 36, inner), fill=0, anchor="mt")
+    code_img = qr_image(url, max_px=min(inner, h - 215))
+    image.paste(code_img, (centre - code_img.width // 2, top + 85))
+    y = top + 85 + code_img.height + 5
+    draw.text((centre, y), ref.name, font=fonts.fit(ref.name, 60, inner, bold=True), fill=0,
+              anchor="mt")
+    draw.text((centre, y + 80), ref.code, font=fonts.fit(ref.code, 38, inner), fill=60,
+              anchor="mt")
+
+
+def _dashed_rect(draw: ImageDraw.ImageDraw, rect: tuple[int, int, int, int]) -> None:
+    """Cut lines: light dashes, so a cell can be trimmed out and stuck on its building."""
+    x0, y0, x1, y1 = rect
+    for x in range(x0, x1, 40):
+        draw.line((x, y0, min(x + 20, x1), y0), fill=150, width=2)
+        draw.line((x, y1, min(x + 20, x1), y1), fill=150, width=2)
+    for y in range(y0, y1, 40):
+        draw.line((x0, y, x0, min(y + 20, y1)), fill=150, width=2)
+        draw.line((x1, y, x1, min(y + 20, y1)), fill=150, width=2)
+
+
+def _footer(draw: ImageDraw.ImageDraw, *, page: tuple[int, int], synthetic: bool,
+            fonts: Fonts) -> None:
+    y = PAGE[1] - MARGIN
+    small = fonts.fit("0", 36, PAGE[0])
+    draw.text((PAGE[0] - MARGIN, y), f"第 {page[0]}/{page[1]} 页 · page {page[0]} of {page[1]}",
+              font=small, fill=60, anchor="rs")
+    note = "一码扫楼 · 紧急情况请拨打 110 / 119 / 120"
+    if synthetic:
+        note += " · 演示数据：合成网格 Synthetic demo grids"
+    draw.text((MARGIN, y), note, font=small, fill=60, anchor="ls")

@@ -73,14 +73,26 @@ OPENAPI_PATHS = {
                    "422": {"description": "unknown alarm or bad value"}})},
     "/report": {
         "get": _op("Residents' report form for a grid (from its QR code); no sign-in",
-                   ["residents"], params=[{"name": "grid", "in": "query", "required": True,
-                                           "schema": {"type": "string"}}],
+                   ["residents"], params=[
+                       {"name": "grid", "in": "query", "required": True,
+                        "schema": {"type": "string"}, "description": "micro or general grid"},
+                       {"name": "b", "in": "query", "required": False,
+                        "schema": {"type": "string", "maxLength": 40},
+                        "description": "building label printed with the code"}],
                    responses={"200": {"description": "HTML form"},
-                              "400": {"description": "not a grid code"}}),
+                              "400": {"description": "not a micro or general grid code"}}),
         "post": _op("Submit the form (rate limited per address)", ["residents"],
+                    body={"required": True, "content": {"application/x-www-form-urlencoded": {
+                        "schema": {"type": "object", "required": ["grid", "token", "category",
+                                                                  "description"],
+                                   "properties": {k: {"type": "string"} for k in (
+                                       "grid", "b", "token", "category", "description",
+                                       "name", "phone", "lon", "lat", "acc", "micro")}}}}},
                     responses={"200": {"description": "receipt with the event id"},
+                               "400": {"description": "not a grid code, or a bad form token"},
                                "422": {"description": "form again, each problem by its field"},
-                               "429": {"description": "too many reports"}}),
+                               "429": {"description": "too many reports"},
+                               "503": {"description": "storage unavailable; try again"}}),
     },
     "/api/v1/hotline/import": {"post": _op(
         "Import 12345 work orders (CSV or JSON lines; all or nothing)", ["12345"],

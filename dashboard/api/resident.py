@@ -1,128 +1,160 @@
 """The residents' report form, opened from the QR code on each building (一码扫楼).
 
-No sign-in; rate-limited per address; every resident's word goes into the page as escaped
-text (Jinja autoescape), never as HTML. A hidden one-time token is the idempotency key, so a
-double tap on a slow phone stores one report.
+``GET /report?grid=<micro or general code>&b=<building>`` shows the form; ``POST /report``
+stores one event (source ``resident``) and answers with a receipt, or the form again with
+each problem beside its field. No sign-in: a signed one-time token per form, a per-address
+rate limit and a strict content policy take its place. Whatever a resident typed is echoed
+as escaped text only.
 """
 
 from __future__ import annotations
 
-import math
-import secrets
+from collections.abc import Mapping
 
-from flask import Blueprint, current_app, jsonify, render_template, request
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
+from flask import Blueprint, current_app, request
+from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import TooManyRequests
 
-from dispatch.intake import Actor, IntakeError, Report, parse
-from dispatch.models import Role, Source
-from geo.grids import UnknownGridError
-from geo.model import Tier
-
-bp = Blueprint("resident", __name__, template_folder="../templates")
-limiter = Limiter(key_func=get_remote_address, default_limits=[])
-RESIDENT = Actor(name="resident", role=Role.RESIDENT)
-
-#: What residents choose from, in their words, mapped to category codes.
-CHOICES = (
-    ("01001", "市容环境（垃圾、杂物）", "Rubbish, clutter"),
-    ("06002", "设施损坏（路灯、井盖、护栏）", "Broken facilities"),
-    ("11001", "安全隐患（消防、燃气、电动车）", "Safety hazard"),
-    ("10001", "邻里纠纷", "Neighbour dispute"),
-    ("15002", "噪声扰民", "Noise"),
-    ("14002", "民生诉求（微心愿）", "A request for help"),
-    ("99001", "其他", "Other"),
+from dashboard.resident.form import (
+    CHOICE_BY_CODE,
+    CHOICES,
+    MAX_ACCURACY_M,
+    GridCodeError,
+    building_label,
+    micro_options,
+    qr_grid,
+    read_report,
 )
-LIMITS = "5 per minute;30 per hour"
+from dashboard.resident.limits import init_limiter
+from dashboard.resident.pages import duration, render
+from dashboard.resident.problems import field_errors, token_problem
+from dashboard.resident.token import FormToken, FormTokenError
+from dashboard.runtime import Runtime
+from dispatch.intake import Actor, IntakeError
+from dispatch.models import EventIn, Role, Severity, Status, categories
+from dispatch.store import StoreError
+from dispatch.workflow import limit_minutes
+from geo.grids import GridRef
+
+bp = Blueprint("resident", __name__)
+RESIDENT = Actor(name="resident", role=Role.RESIDENT)
+MAX_TEXT = next(m.max_length for m in EventIn.model_fields["description"].metadata
+                if hasattr(m, "max_length"))
+#: The page may load only what this host serves: no CDN, no inline code, no framing.
+POLICY = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+          "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
 
 
 @bp.record_once
-def _setup(state) -> None:
-    runtime = state.app.extensions["grid_dispatch"]
-    state.app.config.setdefault("RATELIMIT_STORAGE_URI", runtime.redis_url)
-    state.app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
-    limiter.init_app(state.app)
-
-
-def _runtime():
-    return current_app.extensions["grid_dispatch"]
-
-
-def _grid(code: str):
-    grids = _runtime().grids
-    try:
-        ref = grids.ref(code)
-    except UnknownGridError:
-        return None
-    return ref if ref.tier in (Tier.MICRO.value, Tier.GENERAL.value) else None
+def _limit_posts(state) -> None:
+    runtime = state.app.extensions.get("grid_dispatch")
+    if runtime is None:
+        raise LookupError("app.extensions['grid_dispatch'] must hold the Runtime before the "
+                          "resident blueprint is registered (its rate limit uses its Redis)")
+    init_limiter(state.app, blueprint=bp, redis_url=runtime.redis_url)
 
 
 @bp.get("/report")
-def form():
+def form() -> ResponseReturnValue:
+    """The form for the grid in the QR link, or a 400 page saying the code is not valid."""
     code = request.args.get("grid", "")
-    ref = _grid(code)
-    if ref is None:
+    try:
+        ref = qr_grid(_runtime().grids, code)
+    except GridCodeError:
         return _page("bad_grid", code=code), 400
-    return _render_form(ref, building=request.args.get("b", "")[:40], values={}, errors={})
+    return _form(ref, values={}, errors={})
 
 
 @bp.post("/report")
-@limiter.limit(LIMITS)
-def submit():
-    code = request.form.get("grid", "")
-    ref = _grid(code)
-    if ref is None:
-        return _page("bad_grid", code=code), 400
-    building = request.form.get("b", "")[:40]
+def submit() -> ResponseReturnValue:
+    """Store the report and show its receipt, or show the form again with every problem."""
+    runtime, form = _runtime(), request.form
     try:
-        report = _report(ref, building)
-        created = _runtime().intake.submit(report, actor=RESIDENT)
+        ref = qr_grid(runtime.grids, form.get("grid", ""))
+    except GridCodeError as exc:
+        return _page("bad_grid", code=exc.code), 400
+    try:
+        nonce = _tokens().check(form.get("token", ""), grid=ref.code)
+        report = read_report(form, ref=ref, grids=runtime.grids, locator=runtime.locator,
+                             nonce=nonce)
+        created = runtime.intake.submit(report, actor=RESIDENT)
+    except FormTokenError as exc:
+        return _form(ref, values=form, errors=field_errors([token_problem(exc)])), 422
     except IntakeError as exc:
-        errors = {p.field.split(",")[0]: p.message for p in exc.problems}
-        return _render_form(ref, building=building, values=request.form, errors=errors), 422
-    return _page("receipt", event_id=created.id, grid=ref.name)
+        return _form(ref, values=form, errors=field_errors(exc.problems)), 422
+    return _receipt(created.id, repeat=created.outcome == "repeat", qr=ref)
 
 
-def _report(ref, building: str) -> Report:
-    token = request.form.get("token", "")
-    lon, lat = _where(ref.code)
-    payload = {
-        "category": request.form.get("category", ""),
-        "description": request.form.get("description", ""),
-        "reporter_name": request.form.get("name", ""),
-        "reporter_phone": request.form.get("phone", ""),
-        "lon": lon, "lat": lat,
-        "address": ref.name, "building": building,
-    }
-    return Report(data=parse(payload), source=Source.RESIDENT,
-                  idempotency_key=f"resident:{token[:64]}" if token else "")
+@bp.after_request
+def _headers(response):
+    """No caching (forms carry a token, receipts a phone number), no outside requests."""
+    response.headers["Content-Security-Policy"] = POLICY
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Permissions-Policy"] = "geolocation=(self)"
+    return response
 
 
-def _where(code: str) -> tuple[float, float]:
-    """The phone's position if it gave one inside this grid's district, else the grid."""
-    runtime = _runtime()
-    try:
-        lon, lat = float(request.form.get("lon", "")), float(request.form.get("lat", ""))
-        if math.isfinite(lon) and math.isfinite(lat) and not runtime.locator.locate(lon,
-                                                                                    lat).outside:
-            return lon, lat
-    except ValueError:
-        pass
-    point = runtime.grids.geometry(code).representative_point()
-    return round(point.x, 6), round(point.y, 6)
+@bp.errorhandler(TooManyRequests)
+def _too_many(exc: TooManyRequests) -> ResponseReturnValue:
+    seconds = _retry_after(exc)
+    wait = duration(max(1, -(-seconds // 60)))
+    response = current_app.make_response(
+        (_page("too_many", wait_zh=wait[0], wait_en=wait[1]), 429))
+    response.headers["Retry-After"] = str(seconds)
+    return response
 
 
-def _render_form(ref, *, building: str, values, errors: dict) -> str:
-    return _page("form", grid=ref, building=building, values=values, errors=errors,
-                 choices=CHOICES, token=secrets.token_urlsafe(16))
+@bp.errorhandler(StoreError)
+def _unavailable(exc: StoreError) -> ResponseReturnValue:
+    current_app.logger.warning("resident report not stored: %s", exc)
+    return _page("unavailable"), 503, {"Retry-After": "5"}
+
+
+def _runtime() -> Runtime:
+    return current_app.extensions["grid_dispatch"]
+
+
+def _tokens() -> FormToken:
+    return FormToken(current_app.secret_key)
+
+
+def _retry_after(exc: TooManyRequests) -> int:
+    limit = getattr(exc, "limit", None)
+    seconds = getattr(getattr(limit, "limit", None), "get_expiry", lambda: 60)()
+    return int(seconds)
+
+
+def _form(ref: GridRef, *, values: Mapping[str, str], errors: dict) -> str:
+    grids = _runtime().grids
+    building = building_label(values.get("b") or request.args.get("b", ""))
+    return _page("form", qr=ref, building=building, values=values, errors=errors,
+                 choices=CHOICES, options=micro_options(grids, ref), max_text=MAX_TEXT,
+                 max_accuracy=int(MAX_ACCURACY_M),
+                 where=_where(ref.code), token=_tokens().issue(ref.code))
+
+
+def _receipt(event_id: str, *, repeat: bool, qr: GridRef) -> str:
+    event = _runtime().events.get(event_id)
+    code = event["category"]["code"]
+    choice = CHOICE_BY_CODE.get(code)
+    category = choice.zh if choice else categories()[code].name
+    minutes = limit_minutes(code, Severity(event["severity"]), Status.REPORTED) or 60
+    verify = duration(minutes)
+    by_phone = event["extra"].get("located_by") == "phone"
+    return _page("receipt", event=event, repeat=repeat, category=category, by_phone=by_phone,
+                 where=_where(event["grid"]["micro"]), verify_zh=verify[0],
+                 verify_en=verify[1], qr_code=qr.code)
+
+
+def _where(code: str) -> str:
+    """The grid in words, street first: what a resident recognises."""
+    info = _runtime().grids.info(code)
+    return " › ".join(n for n in [info["street_name"], *(r["name"] for r in info["chain"])]
+                      if n)
 
 
 def _page(name: str, **context) -> str:
-    return render_template(f"resident/{name}.html", **context)
-
-
-@bp.app_errorhandler(429)
-def too_many(exc):
-    if request.path.startswith("/report"):
-        return _page("too_many"), 429
-    return jsonify(error="too-many-requests", message=str(exc.description), field=None), 429
+    settings = _runtime().settings
+    return render(name, centre=(settings.centre_name, settings.centre_name_en), **context)

@@ -1,0 +1,55 @@
+"""Rate limit for the public form: a few reports a minute from one connection, counted in Redis.
+
+The form needs no sign-in, so this is what stops a script from flooding the dispatch queue.
+Counts live in the app's Redis so every server process shares them; a moving window keeps a
+burst from doubling at a window edge. IPv6 clients are counted per /64, the block one phone
+or household is given, since a device can pick a fresh address inside it at will.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+
+from flask import Blueprint, Flask, request
+from flask_limiter import Limiter
+
+#: Per client: enough for a family reporting a few things, too few for a flood.
+POST_LIMITS = "5 per minute;30 per hour"
+KEY_PREFIX = "grid-dispatch:resident"
+EXTENSION = "grid_dispatch_resident_limiter"
+
+
+def client_key() -> str:
+    """The address the limit counts against: IPv4 as is, IPv6 by its /64."""
+    address = request.remote_addr or "unknown"
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
+
+
+def storage_uri(redis_url: str) -> str:
+    """The limits library's name for the same Redis (a socket is ``redis+unix://``)."""
+    if redis_url.startswith("unix://"):
+        return "redis+unix://" + redis_url.removeprefix("unix://")
+    return redis_url
+
+
+def init_limiter(app: Flask, *, blueprint: Blueprint, redis_url: str,
+                 limits: str = POST_LIMITS) -> Limiter:
+    """Limit POSTs to ``blueprint`` on ``app``; the limiter is kept in ``app.extensions``.
+
+    With Redis down the limit is skipped (and logged) rather than failing the request: the
+    report then fails to store anyway, and the resident gets the "try again" page for that.
+    """
+    limiter = Limiter(client_key, app=app, storage_uri=storage_uri(redis_url),
+                      strategy="moving-window", key_prefix=KEY_PREFIX, default_limits=[],
+                      swallow_errors=True)
+    limiter.limit(limits, methods=["POST"])(blueprint)
+    app.extensions[EXTENSION] = limiter
+    return limiter
