@@ -85,13 +85,15 @@ class EventService:
     def escalate_overdue(self) -> int:
         """Raise the escalation tier of every overdue event; returns how many changed."""
         now = self._clock.now()
+        # Read every due id first: escalating to the top tier takes an event out of the
+        # index, which would shift later pages under a paging cursor.
+        due: list[str] = []
+        while ids := self._store.due_before(now, offset=len(due), limit=_PAGE):
+            due += ids
         changed = 0
-        offset = 0
-        # Events stay in the deadline index while overdue, even at the top tier, so read
-        # every page: one page alone would be filled by the oldest and starve newer ones.
-        while ids := self._store.due_before(now, offset=offset, limit=_PAGE):
-            offset += len(ids)
-            changed += sum(self._escalate(h, now) for h in self._store.get_many(ids))
+        for i in range(0, len(due), _PAGE):
+            changed += sum(self._escalate(h, now)
+                           for h in self._store.get_many(due[i:i + _PAGE]))
         return changed
 
     def _escalate(self, h: dict[str, str], now: float) -> bool:

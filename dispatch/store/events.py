@@ -17,10 +17,12 @@ import orjson
 import redis
 
 from dispatch.localtime import CST
+from dispatch.models import ESCALATION_TIERS
 from dispatch.store import lua
 from dispatch.store.core import CHANGES, StoreError
 
 IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000
+TOP_LEVEL = len(ESCALATION_TIERS) - 1  # the street centre: escalation stops there
 EVENT_KEY = "ev:{}"
 
 
@@ -120,8 +122,9 @@ class EventStore:
 
     def escalate(self, event_id: str, *, status: str, entered: str, level: int, tier: str,
                  now: float) -> bool:
-        return bool(self._escalate(keys=[EVENT_KEY.format(event_id), CHANGES],
-                                   args=[status, entered, level, tier, _num(now), event_id]))
+        return bool(self._escalate(
+            keys=[EVENT_KEY.format(event_id), CHANGES, "idx:due"],
+            args=[status, entered, level, tier, _num(now), event_id, TOP_LEVEL]))
 
     # --- reads --------------------------------------------------------------------------
     @_guard

@@ -103,9 +103,10 @@ redis.call('RPUSH', 'evlog:' .. ARGV[9], sid)
 return {1, rev}
 """
 
-# KEYS: 1 event hash, 2 stream ; ARGV: 1 expected status, 2 expected entered_at, 3 level,
-#       4 tier, 5 now, 6 event id
-# Raises the escalation level only if the event is still in the same step and lower.
+# KEYS: 1 event hash, 2 stream, 3 idx:due ; ARGV: 1 expected status, 2 expected entered_at,
+#       3 level, 4 tier, 5 now, 6 event id, 7 top level
+# Raises the escalation level only if the event is still in the same step and lower; at the
+# top level the event leaves the deadline index (a move puts it back with a new deadline).
 ESCALATE = r"""
 local st = redis.call('HGET', KEYS[1], 'status')
 local entered = redis.call('HGET', KEYS[1], 'entered_at')
@@ -118,5 +119,8 @@ local sid = redis.call('XADD', KEYS[2], '*', 'kind', 'event.escalated', 'id', AR
            'actor', 'system', 'role', 'system', 'at', ARGV[5], 'before', st, 'after', st,
            'rev', rev, 'street', street or '', 'tier', ARGV[4], 'level', ARGV[3])
 redis.call('RPUSH', 'evlog:' .. ARGV[6], sid)
+if tonumber(ARGV[3]) >= tonumber(ARGV[7]) then
+  redis.call('ZREM', KEYS[3], ARGV[6])  -- at the top tier: no clock left to watch
+end
 return 1
 """

@@ -36,3 +36,29 @@ def test_event_ids_carry_the_beijing_date(store, demo_grids):
                                 "description": "夜间井盖缺失"}), source=Source.API)
     created = intake.submit(report, actor=Actor(name="t", role=Role.OPERATOR))
     assert created.id.startswith("20261127-")
+
+
+def test_top_tier_leaves_the_deadline_index_until_the_next_move(store, demo_grids):
+    from dispatch.events import EventService
+    from dispatch.intake import Actor, Intake, Report, parse
+    from dispatch.models import Role, Source, Status
+    from dispatch.workflow import ManualClock
+    from geo.locate import Locator
+
+    clock = ManualClock(t=2_100_000_000.0)  # far from other tests' events
+    intake = Intake(store=store.events, locator=Locator(demo_grids), clock=clock)
+    events = EventService(store=store.events, clock=clock)
+    actor = Actor(name="t", role=Role.OPERATOR)
+    event_id = intake.submit(Report(data=parse({"category": "05002", "lon": 103.9,
+                                                 "lat": 30.8, "description": "占道"}),
+                                    source=Source.WORKER), actor=actor).id
+    due = store.events.get(event_id)["due_at"]
+    for _ in range(6):  # well past three missed limits
+        clock.advance(3600)
+        events.escalate_overdue()
+    view = events.get(event_id)
+    assert view["escalation"]["tier"] == "street" and view["overdue"]
+    assert store._r.zscore("idx:due", event_id) is None
+    events.move(event_id, Status.REGISTERED, actor=actor)
+    assert store._r.zscore("idx:due", event_id) is not None
+    assert store.events.get(event_id)["due_at"] != due
