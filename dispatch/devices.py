@@ -17,6 +17,7 @@ from typing import TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from dispatch.intake import Actor, IntakeError, Problem
+from dispatch.models import Latitude, Longitude
 from dispatch.store.devices import DeviceStore
 from dispatch.workflow import Clock
 from geo.locate import OUTSIDE, Locator
@@ -72,18 +73,11 @@ class DeviceIn(BaseModel):
 
     device_id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
     type: DeviceType
-    lon: float = Field(ge=-180, le=180)
-    lat: float = Field(ge=-90, le=90)
+    lon: Longitude
+    lat: Latitude
     name: str = Field(default="", max_length=100)
     address: str = Field(default="", max_length=200)
     dedupe_window_s: float | None = Field(default=None, gt=0, le=7 * 24 * 3600)
-
-    @field_validator("lon", "lat")
-    @classmethod
-    def _finite(cls, value: float) -> float:
-        if not math.isfinite(value):
-            raise ValueError("must be a finite number")
-        return value
 
 
 class AlarmIn(BaseModel):

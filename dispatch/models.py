@@ -8,8 +8,9 @@ import re
 from datetime import datetime
 from enum import StrEnum
 from functools import cache
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, field_validator
 
 from geo.model import data_dir
 
@@ -74,6 +75,16 @@ class Satisfaction(StrEnum):
 #: Escalation tiers, lowest first: overdue work climbs one tier per missed limit.
 ESCALATION_TIERS = ("micro", "general", "total", "street")
 
+def _finite(value: float) -> float:
+    if not math.isfinite(value):
+        raise ValueError("must be a finite number")
+    return value
+
+
+#: WGS-84 coordinates as every intake model takes them: in range and finite (no NaN, inf).
+Longitude = Annotated[float, Field(ge=-180, le=180), AfterValidator(_finite)]
+Latitude = Annotated[float, Field(ge=-90, le=90), AfterValidator(_finite)]
+
 _PHONE = re.compile(r"^\+?[0-9][0-9 \-]{5,19}$")
 
 
@@ -105,8 +116,8 @@ class EventIn(BaseModel):
 
     category: str = Field(pattern=r"^\d{5}$", description="5-digit category code")
     severity: Severity | None = None
-    lon: float = Field(ge=-180, le=180)
-    lat: float = Field(ge=-90, le=90)
+    lon: Longitude
+    lat: Latitude
     description: str = Field(min_length=1, max_length=2000)
     address: str = Field(default="", max_length=200)
     building: str = Field(default="", max_length=100)
@@ -115,13 +126,6 @@ class EventIn(BaseModel):
     attachments: list[HttpUrl] = Field(default_factory=list, max_length=10)
     external_id: str = Field(default="", max_length=64)
     occurred_at: datetime | None = None
-
-    @field_validator("lon", "lat")
-    @classmethod
-    def _finite(cls, value: float) -> float:
-        if not math.isfinite(value):
-            raise ValueError("must be a finite number")
-        return value
 
     @field_validator("category")
     @classmethod
