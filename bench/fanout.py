@@ -59,7 +59,7 @@ def run(settings, *, clients: int, rate: int, seconds: float, procs: int = 2,
     reports = sample_reports(grids, total, seed=5)
     ctx = mp.get_context("spawn")
     ready, out, done = ctx.Queue(), ctx.Queue(), ctx.Event()
-    with running_server(settings, fsync="always") as (base, _redis, token):
+    with running_server(settings, fsync="always") as (base, _redis, token, _pid):
         shares = [clients // procs + (1 if i < clients % procs else 0) for i in range(procs)]
         target = light_listen if client == "light" else _listen
         workers = [ctx.Process(target=target, args=(base, token, n, ready, done, out))

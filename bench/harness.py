@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -12,6 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
+import requests
 import shapely
 
 from dispatch.auth import Auth
@@ -23,26 +25,61 @@ from geo.model import Tier
 
 
 @contextmanager
-def running_server(settings, *, fsync: str = "always"):
-    """Yields (base_url, redis_server, token); everything is stopped afterwards."""
+def running_server(settings, *, fsync: str = "always", server: str = "serve",
+                   workers: int = 2):
+    """Yields (base_url, redis_server, token, server_pid); everything is stopped afterwards.
+
+    ``server`` is ``serve`` (one process, with the live feed) or ``http`` (granian with
+    ``workers`` processes, as a site runs its API pool).
+    """
     with tempfile.TemporaryDirectory(prefix="gd-bench-") as tmp:
         redis_server = EmbeddedRedis(Path(tmp) / "redis", appendfsync=fsync).start()
         port = free_port()
         env = os.environ | {"REDIS_URL": redis_server.url,
                             "GRID_DISPATCH_CACHE_DIR": str(settings.cache_dir)}
-        proc = subprocess.Popen([sys.executable, "-m", "dashboard.cli", "serve", "--port",
-                                 str(port)], env=env, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL)
+        extra = ["--workers", str(workers)] if server == "http" else []
+        proc = subprocess.Popen([sys.executable, "-m", "dashboard.cli", server, "--port",
+                                 str(port), *extra], env=env, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL, start_new_session=True)
         try:
             _wait_port(port, proc)
             store = Store.from_url(redis_server.url)
             token = Auth(store.auth).create_token(name="bench", role=Role.OPERATOR)
             store.close()
-            yield f"http://127.0.0.1:{port}", redis_server, token
+            base = f"http://127.0.0.1:{port}"
+            _wait_ready(base, token, proc)
+            yield base, redis_server, token, proc.pid
         finally:
-            proc.terminate()
-            proc.wait(20)
+            _stop(proc)
             redis_server.stop()
+
+
+def _wait_ready(base: str, token: str, proc, timeout: float = 120.0) -> None:
+    """Every worker has loaded the grids once a few answers in a row came back 200."""
+    deadline = time.monotonic() + timeout
+    ok = 0
+    headers = {"Authorization": f"Bearer {token}", "Connection": "close"}  # any worker
+    while ok < 8:
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError("the server did not become ready")
+        try:
+            r = requests.get(f"{base}/api/v1/events?limit=1", timeout=30, headers=headers)
+            ok = ok + 1 if r.status_code == 200 else 0
+        except requests.RequestException:
+            ok = 0
+            time.sleep(0.3)
+
+
+def _stop(proc) -> None:
+    """The server and its worker processes: they share its session."""
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(20)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(5)
+    except ProcessLookupError:
+        pass
 
 
 def _wait_port(port: int, proc, timeout: float = 120.0) -> None:

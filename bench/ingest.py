@@ -14,28 +14,34 @@ import os
 import signal
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 
+import orjson
 import redis
-import requests
 
+from bench import http_load
 from bench.harness import running_server, sample_reports
 from geo.catalog import demo_grid_set
 
 
-def run(settings, *, batch_events: int, single_events: int, threads: int,
-        chaos: bool = False) -> dict:
+def run(settings, *, batch_events: int, single_events: int, connections: int = 2,
+        server: str = "http", workers: int = 2, chaos: bool = False) -> dict:
     grids = demo_grid_set(settings.cache_dir)
     reports = sample_reports(grids, batch_events + single_events, seed=3)
-    with running_server(settings) as (base, redis_server, token):
-        headers = {"Authorization": f"Bearer {token}"}
+    with running_server(settings, server=server, workers=workers) as (base, redis_server,
+                                                                        token, pid):
+        address = _address(base)
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
         acked: list[str] = []
         figures: dict = {}
+        cpu = _Cpu(server_pid=pid, redis_pid=redis_server.pid)
 
         def load() -> None:
-            figures["batch"] = _batches(base, headers, reports[:batch_events], threads, acked)
-            figures["single"] = _singles(base, headers, reports[batch_events:], threads * 4,
-                                         acked)
+            cpu.mark()
+            figures["batch"] = _batches(address, headers, reports[:batch_events],
+                                        connections, acked) | cpu.per(batch_events)
+            cpu.mark()
+            figures["single"] = _singles(address, headers, reports[batch_events:],
+                                         connections * 8, acked) | cpu.per(single_events)
 
         worker = threading.Thread(target=load)
         worker.start()
@@ -55,6 +61,8 @@ def run(settings, *, batch_events: int, single_events: int, threads: int,
     return {
         "benchmark": "ingest",
         "appendfsync": "always",
+        "server": f"grid-dispatch {server}" + (f" --workers {workers}" if server == "http"
+                                               else ""),
         "batch_endpoint": batch,
         "single_endpoint": single,
         "raw_pipelined_xadd": raw,
@@ -67,70 +75,95 @@ def run(settings, *, batch_events: int, single_events: int, threads: int,
     }
 
 
-def _batches(base, headers, reports, threads, acked) -> dict:
-    chunks = [reports[i:i + 1000] for i in range(0, len(reports), 1000)]
-    errors = stored = 0
-    lock = threading.Lock()
+def _address(base: str) -> tuple[str, int]:
+    host, _, port = base.removeprefix("http://").partition(":")
+    return host, int(port)
 
-    def post(chunk):
-        nonlocal errors, stored
-        with requests.Session() as s:
-            try:
-                r = s.post(f"{base}/api/v1/events/batch", json={"events": chunk}, headers=headers,
-                           timeout=60)
-            except requests.RequestException:
-                r = None
-            with lock:
-                if r is not None and r.status_code in (200, 201):
-                    ids = [e["id"] for e in r.json()["events"]]
-                    acked.extend(ids)
-                    stored += len(ids)
-                else:
-                    errors += 1
 
-    started = time.perf_counter()
-    with ThreadPoolExecutor(threads) as pool:
-        list(pool.map(post, chunks))
-    seconds = time.perf_counter() - started
+def _batches(address, headers, reports, connections, acked) -> dict:
+    bodies = [orjson.dumps({"events": reports[i:i + 1000]})
+              for i in range(0, len(reports), 1000)]
+    wire = [http_load.encode("POST", "/api/v1/events/batch", b, host=address[0],
+                             headers=headers) for b in bodies]
+    stored = errors = 0
+
+    def answer(_i: int, a: http_load.Answer) -> None:
+        nonlocal stored, errors
+        if a.status in (200, 201):
+            ids = [e["id"] for e in orjson.loads(a.body)["events"]]
+            acked.extend(ids)
+            stored += len(ids)
+        else:
+            errors += 1
+
+    seconds = http_load.run(address, wire, concurrency=connections, on_answer=answer)
     return {"events": len(reports), "stored": stored, "batch_size": 1000,
-            "client_threads": threads, "seconds": round(seconds, 3),
+            "connections": connections, "seconds": round(seconds, 3),
             "events_per_s": round(stored / seconds), "failed_requests": errors}
 
 
-def _singles(base, headers, reports, threads, acked) -> dict:
+def _singles(address, headers, reports, connections, acked) -> dict:
+    wire = [http_load.encode("POST", "/api/v1/events", orjson.dumps(r), host=address[0],
+                             headers=headers) for r in reports]
     latencies: list[float] = []
     errors = 0
-    lock = threading.Lock()
-    local = threading.local()
 
-    def post(report):
+    def answer(_i: int, a: http_load.Answer) -> None:
         nonlocal errors
-        session = getattr(local, "s", None) or requests.Session()
-        local.s = session
-        t0 = time.perf_counter()
-        try:
-            r = session.post(f"{base}/api/v1/events", json=report, headers=headers, timeout=30)
-        except requests.RequestException:
-            r = None
-        dt = time.perf_counter() - t0
-        with lock:
-            if r is not None and r.status_code in (200, 201):
-                acked.append(r.json()["id"])
-                latencies.append(dt)
-            else:
-                errors += 1
+        if a.status in (200, 201):
+            acked.append(orjson.loads(a.body)["id"])
+            latencies.append(a.seconds)
+        else:
+            errors += 1
 
-    started = time.perf_counter()
-    with ThreadPoolExecutor(threads) as pool:
-        list(pool.map(post, reports))
-    seconds = time.perf_counter() - started
+    seconds = http_load.run(address, wire, concurrency=connections, on_answer=answer)
     stored = len(latencies)
     latencies.sort()
     pick = (lambda q: round(latencies[int(q * (len(latencies) - 1))] * 1000, 1)) \
         if latencies else (lambda q: None)
-    return {"events": len(reports), "client_threads": threads, "seconds": round(seconds, 3),
+    return {"events": len(reports), "connections": connections, "seconds": round(seconds, 3),
             "events_per_s": round(stored / seconds), "p50_ms": pick(0.5),
             "p99_ms": pick(0.99), "failed_requests": errors}
+
+
+class _Cpu:
+    """CPU seconds the server (with its workers), Redis and this client used per event."""
+
+    def __init__(self, *, server_pid: int, redis_pid: int) -> None:
+        self.server_pid, self.redis_pid = server_pid, redis_pid
+        self._at = (0.0, 0.0, 0.0)
+
+    def _now(self) -> tuple[float, float, float]:
+        return (_tree_cpu(self.server_pid), _proc_cpu(self.redis_pid), time.process_time())
+
+    def mark(self) -> None:
+        self._at = self._now()
+
+    def per(self, events: int) -> dict:
+        now = self._now()
+        us = [round((b - a) / max(events, 1) * 1e6, 1) for a, b in zip(self._at, now,
+                                                                        strict=True)]
+        return {"cpu_us_per_event": {"server": us[0], "redis": us[1], "client": us[2]}}
+
+
+def _proc_cpu(pid: int) -> float:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            fields = fh.read().rpartition(")")[2].split()
+    except OSError:  # gone (chaos) or not Linux: no figure rather than a wrong one
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _tree_cpu(pid: int) -> float:
+    """A process and its children (granian's workers)."""
+    total = _proc_cpu(pid)
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as fh:
+            children = [int(c) for c in fh.read().split()]
+    except OSError:
+        children = []
+    return total + sum(_tree_cpu(c) for c in children)
 
 
 def _raw_xadd(client, reports) -> dict:

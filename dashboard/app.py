@@ -24,8 +24,13 @@ def assets_dir() -> Path:
     raise FileNotFoundError(f"assets folder not found next to {here}")
 
 
-def create_app(*, runtime: Runtime) -> dash.Dash:
-    """Build the web app. ``runtime`` carries the settings, Redis store and grid set."""
+def create_app(*, runtime: Runtime, live_feed: bool = True) -> dash.Dash:
+    """Build the web app. ``runtime`` carries the settings, Redis store and grid set.
+
+    ``live_feed=False`` builds it for a plain WSGI server (``grid-dispatch http``): pages,
+    APIs and HTTP catch-up, but no Socket.IO endpoint; a balancer sends ``/socket.io/`` to a
+    ``grid-dispatch serve`` process instead.
+    """
     settings = runtime.settings
     app = dash.Dash(
         __name__,
@@ -48,8 +53,13 @@ def create_app(*, runtime: Runtime) -> dash.Dash:
     _register_api(app.server)
     login.install(app.server)
     _json_errors(app.server)
-    socketio = SocketIO(app.server, async_mode="threading", logger=False, engineio_logger=False)
-    app.server.extensions["grid_dispatch_live"] = live.install(socketio, runtime)
+    if live_feed:
+        socketio = SocketIO(app.server, async_mode="threading", logger=False,
+                            engineio_logger=False)
+        app.server.extensions["grid_dispatch_live"] = live.install(socketio, runtime)
+    else:
+        app.server.extensions["grid_dispatch_live"] = live.LiveHub(socketio=None,
+                                                                   runtime=runtime)
     _register_pages()
     app.layout = html.Div(dash.page_container, id="root")
     _serve_local_tiles(app, settings)

@@ -42,6 +42,31 @@ def serve(host: str | None, port: int | None) -> None:
     _run(_settings(host=host, port=port), demo=False)
 
 
+@main.command("http")
+@click.option("--host", default=None, help="Interface to listen on (default 127.0.0.1).")
+@click.option("--port", type=int, default=None, help="Port (default 8050).")
+@click.option("--workers", type=int, default=2, show_default=True,
+              help="Processes (one per core is a good start).")
+@click.option("--threads", type=int, default=8, show_default=True,
+              help="Request threads per process (requests mostly wait on Redis).")
+def http_(host: str | None, port: int | None, workers: int, threads: int) -> None:
+    """Pages and APIs in several processes under granian, on the site's Redis (REDIS_URL).
+
+    No live websocket here: a balancer sends /socket.io/ to `grid-dispatch serve`.
+    """
+    from granian import Granian
+    from granian.constants import Interfaces
+
+    settings = _settings(host=host, port=port)
+    if not settings.redis_url:
+        raise click.UsageError("set REDIS_URL to the Redis the site's processes share")
+    click.echo(f"grid-dispatch http: {workers} worker(s) × {threads} thread(s) at "
+               f"http://{settings.host}:{settings.port}/")
+    Granian("dashboard.wsgi:create", factory=True, interface=Interfaces.WSGI,
+            address=settings.host, port=settings.port, workers=workers,
+            blocking_threads=threads, websockets=False, log_access=False).serve()
+
+
 def _run(settings, *, demo: bool) -> None:
     from werkzeug.serving import make_server
 
@@ -304,17 +329,23 @@ def bench_payload() -> None:
 @bench.command("ingest")
 @click.option("--batch-events", type=int, default=20_000, show_default=True)
 @click.option("--single-events", type=int, default=3_000, show_default=True)
-@click.option("--threads", type=int, default=2, show_default=True,
-              help="Client threads for batches (four times as many for single posts).")
+@click.option("--connections", type=int, default=2, show_default=True,
+              help="Batches in flight at once (eight times as many single posts).")
+@click.option("--server", type=click.Choice(["http", "serve"]), default="http",
+              show_default=True,
+              help="`grid-dispatch http` (granian, several processes) or `serve` (one process).")
+@click.option("--workers", type=int, default=2, show_default=True,
+              help="Processes for --server http.")
 @click.option("--chaos", is_flag=True,
               help="Kill redis-server with SIGKILL midway, restart it, count what was lost.")
-def bench_ingest(batch_events: int, single_events: int, threads: int, chaos: bool) -> None:
+def bench_ingest(batch_events: int, single_events: int, connections: int, server: str,
+                 workers: int, chaos: bool) -> None:
     """Events/s through the batch and single endpoints beside raw pipelined XADD."""
     from bench.ingest import run
 
     click.echo(json.dumps(run(_settings(), batch_events=batch_events,
-                              single_events=single_events, threads=threads, chaos=chaos),
-                          indent=2))
+                              single_events=single_events, connections=connections,
+                              server=server, workers=workers, chaos=chaos), indent=2))
 
 
 @bench.command("fanout")

@@ -135,12 +135,14 @@ class LiveHub:
             by_room[DISTRICT].append((sid, fields))
             if fields.get("street"):
                 by_room[street_room(fields["street"])].append((sid, fields))
-        views = self._views(entries)  # each changed event read and shaped once per tick
+        views = None  # each changed event read and shaped once per tick, if anyone listens
         for room, items in by_room.items():
             seq = items[-1][0]
             prev = self._prev.get(room, self._start)
             self._prev[room] = seq
             if self._listeners(room):
+                if views is None:
+                    views = self._views(entries)
                 delta = self._delta(items, prev=prev, seq=seq, views=views)
                 self.socketio.emit("delta", delta, to=room, namespace=NAMESPACE)
 

@@ -102,15 +102,18 @@ class Intake:
         return self._store.create_many(events)
 
     def _locate(self, reports: Sequence[Report]) -> list[dict[str, str]]:
-        lon = np.array([r.data.lon for r in reports], dtype=float)
-        lat = np.array([r.data.lat for r in reports], dtype=float)
-        idx = self._locator.indices(lon, lat)
+        if len(reports) == 1:
+            idx = [self._locator.index_of(reports[0].data.lon, reports[0].data.lat)]
+        else:
+            lon = np.array([r.data.lon for r in reports], dtype=float)
+            lat = np.array([r.data.lat for r in reports], dtype=float)
+            idx = self._locator.indices(lon, lat).tolist()
         outside = [i for i, v in enumerate(idx) if v == OUTSIDE]
         if outside:
             index = (lambda i: i) if len(reports) > 1 else (lambda i: None)
             raise IntakeError([Problem("lon,lat", "outside: the location is not inside any grid "
                                        "of the district", index(i)) for i in outside])
-        return [self._locator.chain_of(int(i)) for i in idx]
+        return [self._locator.chain_of(i) for i in idx]
 
     def _new_event(self, report: Report, grid: dict[str, str], *, actor: Actor,
                    now: float) -> NewEvent:
@@ -119,18 +122,20 @@ class Intake:
         severity = d.severity or category.default_severity
         status = Status.REGISTERED if report.source is Source.OPERATOR else Status.REPORTED
         due = due_at(d.category, Severity(severity), status, entered=now)
+        stamp = f"{now:.3f}"
         fields = {
             "status": status.value, "source": report.source.value, "category": d.category,
             "severity": Severity(severity).value, "lon": repr(d.lon), "lat": repr(d.lat),
             "address": d.address, "building": d.building, "description": d.description,
-            "reporter_name": d.reporter_name, "reporter_phone": mask_phone(d.reporter_phone),
-            "attachments": json.dumps([str(u) for u in d.attachments]),
+            "reporter_name": d.reporter_name,
+            "reporter_phone": mask_phone(d.reporter_phone) if d.reporter_phone else "",
+            "attachments": json.dumps([str(u) for u in d.attachments]) if d.attachments else "",
             "external_id": d.external_id,
             "occurred_at": d.occurred_at.isoformat() if d.occurred_at else "",
-            "created_at": f"{now:.3f}", "updated_at": f"{now:.3f}", "entered_at": f"{now:.3f}",
+            "created_at": stamp, "updated_at": stamp, "entered_at": stamp,
             "due_at": "" if due is None else f"{due:.3f}", "escalation": "0", "count": "1",
-            "rev": "1", "reason": "", "created_by": actor.name,
-            "extra": json.dumps(report.extra, ensure_ascii=False),
+            "rev": "1", "created_by": actor.name,
+            "extra": json.dumps(report.extra, ensure_ascii=False) if report.extra else "",
             **grid,
         }
         return NewEvent(

@@ -64,6 +64,7 @@ class Locator:
         self._total = np.array([parent_of[g] for g in self._general], dtype=object)
         self._tree = shapely.STRtree(self._geoms)
         self._raster = _Raster.build(self._geoms, cell_m=cell_m)
+        self._chains: dict[int, dict[str, str]] = {}
 
     def __len__(self) -> int:
         return len(self._codes)
@@ -76,6 +77,13 @@ class Locator:
         exact = np.flatnonzero(found == _EXACT)
         if len(exact):
             found[exact] = self._exact(lon[exact], lat[exact])
+        return found
+
+    def index_of(self, lon: float, lat: float) -> int:
+        """:meth:`indices` for one point, without array set-up (a single report's path)."""
+        found = self._raster.cell(lon, lat)
+        if found == _EXACT:
+            found = int(self._exact(np.array([lon]), np.array([lat]))[0])
         return found
 
     def locate(self, lon: float, lat: float) -> Location:
@@ -95,10 +103,17 @@ class Locator:
         return out
 
     def chain_of(self, i: int) -> dict[str, str]:
-        """Micro, general, total grid and street codes of micro-grid index ``i``."""
-        micro = self._codes[i]
-        return {"micro": micro, "general": self._general[i], "total": self._total[i],
-                "street": street_code_of(micro)}
+        """Micro, general, total grid and street codes of micro-grid index ``i``.
+
+        The same (shared, read-only) dict each time: copy it before changing it.
+        """
+        chain = self._chains.get(i)
+        if chain is None:
+            micro = str(self._codes[i])
+            chain = self._chains[i] = {"micro": micro, "general": str(self._general[i]),
+                                       "total": str(self._total[i]),
+                                       "street": street_code_of(micro)}
+        return chain
 
     def codes(self, idx: NDArray) -> NDArray:
         """Micro-grid codes for indices from :meth:`indices` (None where outside)."""
@@ -172,6 +187,14 @@ class _Raster:
 
     def _iy(self, y: float) -> int:
         return min(max(int((y - self.y0) / self.dy), 0), self.cells.shape[0] - 1)
+
+    def cell(self, lon: float, lat: float) -> int:
+        fx = (lon - self.x0) / self.dx
+        fy = (lat - self.y0) / self.dy
+        ny, nx = self.cells.shape
+        if not (0 <= fx < nx and 0 <= fy < ny):
+            return OUTSIDE
+        return int(self.cells[int(fy), int(fx)])
 
     def lookup(self, lon: NDArray, lat: NDArray) -> NDArray:
         fx = (lon - self.x0) / self.dx

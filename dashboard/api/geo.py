@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 
 from flask import Blueprint, Response, abort, current_app, jsonify, request
 
@@ -64,8 +65,9 @@ def summary() -> Response:
 def health() -> Response:
     runtime = _runtime()
     ok = runtime.store.ping()
+    # The process id tells which worker behind a balancer answered.
     return jsonify(status="ok" if ok else "degraded", redis=ok,
-                   grids=runtime.grids.digest), (200 if ok else 503)
+                   grids=runtime.grids.digest, pid=os.getpid()), (200 if ok else 503)
 
 
 def _coordinate(name: str, low: float, high: float) -> float:

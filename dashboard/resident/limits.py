@@ -9,6 +9,7 @@ or household is given, since a device can pick a fresh address inside it at will
 from __future__ import annotations
 
 import ipaddress
+from functools import partial
 
 from flask import Blueprint, Flask, request
 from flask_limiter import Limiter
@@ -51,5 +52,27 @@ def init_limiter(app: Flask, *, blueprint: Blueprint, redis_url: str,
                       strategy="moving-window", key_prefix=KEY_PREFIX, default_limits=[],
                       swallow_errors=True)
     limiter.limit(limits, methods=["POST"])(blueprint)
+    _scope_to(app, limiter, blueprint.name)
     app.extensions[EXTENSION] = limiter
     return limiter
+
+
+def _scope_to(app: Flask, limiter: Limiter, blueprint: str) -> None:
+    """Run the limiter's hooks for ``blueprint``'s requests only.
+
+    The limiter hooks itself into every request of the app; working out that no limit
+    applies costs each API call about 0.3 ms, a third of a single report's budget.
+    """
+    for hooks in (app.before_request_funcs, app.after_request_funcs,
+                  app.teardown_request_funcs):
+        mine = [f for f in hooks.get(None, []) if _bound_to(f, limiter)]
+        for f in mine:
+            hooks[None].remove(f)
+            hooks.setdefault(blueprint, []).append(f)
+
+
+def _bound_to(hook, limiter: Limiter) -> bool:
+    """A bound method of ``limiter``, or a partial with it as first argument."""
+    if isinstance(hook, partial):
+        return bool(hook.args) and hook.args[0] is limiter
+    return getattr(hook, "__self__", None) is limiter

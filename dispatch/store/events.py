@@ -95,7 +95,10 @@ class EventStore:
         """Store a batch in one atomic script: every event or none."""
         if not events:
             return []
-        payload = orjson.dumps([_item(ev) for ev in events])  # ~7× json.dumps on a batch
+        first = events[0]
+        days = _Days()
+        payload = orjson.dumps([first.actor, first.role, str(IDEMPOTENCY_TTL_MS),
+                                [_item(ev, days) for ev in events]])
         try:
             results = self._create(keys=[CHANGES], args=[payload])
         except redis.RedisError as exc:
@@ -132,7 +135,7 @@ class EventStore:
         data = self._r.hgetall(EVENT_KEY.format(event_id))
         if not data:
             raise EventNotFoundError(event_id)
-        return data
+        return _complete(data)
 
     @_guard
     def get_many(self, ids: Iterable[str]) -> list[dict[str, str]]:
@@ -140,7 +143,7 @@ class EventStore:
         with self._r.pipeline(transaction=False) as pipe:
             for i in ids:
                 pipe.hgetall(EVENT_KEY.format(i))
-            return [d for d in pipe.execute() if d]
+            return [_complete(d) for d in pipe.execute() if d]
 
     @_guard
     def fields_many(self, ids: Iterable[str], fields: Sequence[str]) -> list[dict[str, str]]:
@@ -150,7 +153,8 @@ class EventStore:
             for i in ids:
                 pipe.hmget(EVENT_KEY.format(i), fields)
             rows = pipe.execute()
-        return [dict(zip(fields, row, strict=True)) for row in rows if row[0] is not None]
+        return [{k: v or "" for k, v in zip(fields, row, strict=True)}
+                for row in rows if row[0] is not None]
 
     @_guard
     def ids(self, index: str, *, since: float | None = None, until: float | None = None,
@@ -167,8 +171,12 @@ class EventStore:
 
     @_guard
     def timeline(self, event_id: str) -> list[dict[str, str]]:
-        """Every change of one event, oldest first, from its list of stream ids."""
-        sids = self._r.lrange(f"evlog:{event_id}", 0, -1)
+        """Every change of one event, oldest first: its creation, then its list of moves."""
+        with self._r.pipeline(transaction=False) as pipe:
+            pipe.hget(EVENT_KEY.format(event_id), "created_seq")
+            pipe.lrange(f"evlog:{event_id}", 0, -1)
+            first, moves = pipe.execute()
+        sids = ([first] if first else []) + moves
         with self._r.pipeline(transaction=False) as pipe:
             for sid in sids:
                 pipe.xrange(CHANGES, sid, sid)
@@ -180,15 +188,44 @@ class EventStore:
         return self._r.zcard(index)
 
 
-def _item(ev: NewEvent) -> dict:
-    return {
-        "idem": ev.idempotency_key, "dedupe": ev.dedupe_key,
-        "ttl_idem": str(IDEMPOTENCY_TTL_MS), "ttl_dedupe": str(max(ev.dedupe_window_ms, 1)),
-        # Ids carry the Beijing date people read on screens and receipts.
-        "day": datetime.fromtimestamp(ev.created, CST).strftime("%Y%m%d"),
-        "now": _num(ev.created), "due": "" if ev.due is None else _num(ev.due),
-        "actor": ev.actor, "role": ev.role, "fields": ev.fields,
-    }
+#: Fields the create script places itself; every other non-empty field follows as pairs.
+_PLACED = ("status", "street", "micro", "general", "total", "category")
+_SKIP = frozenset((*_PLACED, "id"))
+#: Text fields an event may lack (empty values are not stored); reads fill them in.
+OPTIONAL_FIELDS = ("address", "building", "description", "reporter_name", "reporter_phone",
+                   "attachments", "external_id", "occurred_at", "due_at", "reason",
+                   "created_by", "extra", "assignee", "satisfaction", "note")
+
+
+def _item(ev: NewEvent, days: _Days) -> list[str]:
+    f = ev.fields
+    out = [ev.idempotency_key, ev.dedupe_key, str(max(ev.dedupe_window_ms, 1)),
+           days(ev.created), _num(ev.created), "" if ev.due is None else _num(ev.due),
+           *(f[k] for k in _PLACED)]
+    for k, v in f.items():
+        if v and k not in _SKIP:
+            out += (k, v)
+    return out
+
+
+class _Days:
+    """Ids carry the Beijing date people read on screens and receipts (cached per second)."""
+
+    def __init__(self) -> None:
+        self._seen: dict[int, str] = {}
+
+    def __call__(self, when: float) -> str:
+        key = int(when)
+        day = self._seen.get(key)
+        if day is None:
+            day = self._seen[key] = datetime.fromtimestamp(key, CST).strftime("%Y%m%d")
+        return day
+
+
+def _complete(h: dict[str, str]) -> dict[str, str]:
+    for k in OPTIONAL_FIELDS:
+        h.setdefault(k, "")
+    return h
 
 
 def _num(x: float) -> str:

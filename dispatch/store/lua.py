@@ -6,16 +6,30 @@ keeps the indices right, in the same atomic step.
 
 # A whole batch in one script, run atomically (no other client sees it half done). Intake
 # validates and locates every item before calling it, so the script meets no bad input.
-# KEYS: 1 the change stream. ARGV: 1 JSON array of items, each
-#   {idem, dedupe, ttl_idem, ttl_dedupe, day, now, due, actor, role, fields{...}}
-#   (all values strings; idem/dedupe/due empty when unused).
+# KEYS: 1 the change stream. ARGV: 1 JSON [actor, role, ttl_idem, items], each item an array
+#   [idem, dedupe, ttl_dedupe, day, now, due, status, street, micro, general, total, category,
+#    name1, value1, name2, value2, ...]   (all strings; idem/dedupe/due empty when unused;
+#   the name/value pairs are the other hash fields, empty values left out).
 # Returns one {status, id} per item: 1 created, 0 idempotent repeat, 2 folded into an open
 # duplicate. Key names are built here from the event's fields (single-server Redis).
+# Redis spends most of a batch on command calls, so the indices are written once per key
+# for the whole batch (one ZADD with many members), sequence numbers are counted here and
+# stored once, and the creating change's stream id is kept in the hash (the event's change
+# list starts with its first move).
 CREATE_MANY = r"""
 local stream = KEYS[1]
-local function log(id, ...)
-  local sid = redis.call('XADD', stream, '*', ...)
-  redis.call('RPUSH', 'evlog:' .. id, sid)
+local batch = cjson.decode(ARGV[1])
+local actor, role, ttl_idem = batch[1], batch[2], batch[3]
+local seqs, members, order = {}, {}, {}
+local function index(key, score, id)
+  local m = members[key]
+  if not m then
+    m = {}
+    members[key] = m
+    order[#order + 1] = key
+  end
+  m[#m + 1] = score
+  m[#m + 1] = id
 end
 local function fold(it, open_id)
   local key = 'ev:' .. open_id
@@ -23,49 +37,68 @@ local function fold(it, open_id)
   if not st or st == 'closed' or st == 'cancelled' or st == 'archived' then return nil end
   local n = redis.call('HINCRBY', key, 'count', 1)
   local rev = redis.call('HINCRBY', key, 'rev', 1)
-  redis.call('HSET', key, 'updated_at', it.now, 'last_seen_at', it.now)
-  redis.call('PEXPIRE', 'dedupe:' .. it.dedupe, it.ttl_dedupe)
+  local now = it[5]
+  redis.call('HSET', key, 'updated_at', now, 'last_seen_at', now)
+  redis.call('PEXPIRE', 'dedupe:' .. it[2], it[3])
   local street = redis.call('HGET', key, 'street') or ''
-  log(open_id, 'kind', 'event.repeated', 'id', open_id, 'actor', it.actor, 'role', it.role,
-      'at', it.now, 'before', st, 'after', st, 'rev', rev, 'street', street, 'count', n)
+  local sid = redis.call('XADD', stream, '*', 'kind', 'event.repeated', 'id', open_id,
+      'actor', actor, 'role', role, 'at', now, 'before', st, 'after', st, 'rev', rev,
+      'street', street, 'count', n)
+  redis.call('RPUSH', 'evlog:' .. open_id, sid)
   return open_id
 end
+local function next_id(day)
+  local n = seqs[day]
+  if not n then n = tonumber(redis.call('GET', 'ev:seq:' .. day) or '0') end
+  n = n + 1
+  seqs[day] = n
+  return day .. '-' .. string.format('%06d', n)
+end
 local function create(it)
-  if it.idem ~= '' then
-    local seen = redis.call('GET', 'idem:' .. it.idem)
+  local idem, dedupe = it[1], it[2]
+  if idem ~= '' then
+    local seen = redis.call('GET', 'idem:' .. idem)
     if seen then return {0, seen} end
   end
-  if it.dedupe ~= '' then
-    local open_id = redis.call('GET', 'dedupe:' .. it.dedupe)
+  if dedupe ~= '' then
+    local open_id = redis.call('GET', 'dedupe:' .. dedupe)
     if open_id and fold(it, open_id) then
-      if it.idem ~= '' then redis.call('SET', 'idem:' .. it.idem, open_id, 'PX', it.ttl_idem) end
+      if idem ~= '' then redis.call('SET', 'idem:' .. idem, open_id, 'PX', ttl_idem) end
       return {2, open_id}
     end
   end
-  local f = it.fields
-  local id = it.day .. '-' .. string.format('%06d', redis.call('INCR', 'ev:seq:' .. it.day))
-  f['id'] = id
-  local flat = {}
-  for k, v in pairs(f) do
-    flat[#flat + 1] = k
-    flat[#flat + 1] = v
-  end
-  redis.call('HSET', 'ev:' .. id, unpack(flat))
-  for _, idx in ipairs({'idx:all', 'idx:st:' .. f.status, 'idx:street:' .. f.street,
-                        'idx:grid:' .. f.micro, 'idx:grid:' .. f.general,
-                        'idx:grid:' .. f.total, 'idx:cat:' .. f.category}) do
-    redis.call('ZADD', idx, it.now, id)
-  end
-  if it.due ~= '' then redis.call('ZADD', 'idx:due', it.due, id) end
-  if it.idem ~= '' then redis.call('SET', 'idem:' .. it.idem, id, 'PX', it.ttl_idem) end
-  if it.dedupe ~= '' then redis.call('SET', 'dedupe:' .. it.dedupe, id, 'PX', it.ttl_dedupe) end
-  log(id, 'kind', 'event.created', 'id', id, 'actor', it.actor, 'role', it.role, 'at', it.now,
-      'before', '', 'after', f.status, 'rev', f.rev, 'street', f.street)
+  local id = next_id(it[4])
+  local now, due, status, street = it[5], it[6], it[7], it[8]
+  local sid = redis.call('XADD', stream, '*', 'kind', 'event.created', 'id', id,
+      'actor', actor, 'role', role, 'at', now, 'before', '', 'after', status, 'rev', '1',
+      'street', street)
+  redis.call('HSET', 'ev:' .. id, 'id', id, 'created_seq', sid, 'status', status,
+      'street', street, 'micro', it[9], 'general', it[10], 'total', it[11],
+      'category', it[12], unpack(it, 13))
+  index('idx:all', now, id)
+  index('idx:st:' .. status, now, id)
+  index('idx:street:' .. street, now, id)
+  index('idx:grid:' .. it[9], now, id)
+  index('idx:grid:' .. it[10], now, id)
+  index('idx:grid:' .. it[11], now, id)
+  index('idx:cat:' .. it[12], now, id)
+  if due ~= '' then index('idx:due', due, id) end
+  if idem ~= '' then redis.call('SET', 'idem:' .. idem, id, 'PX', ttl_idem) end
+  if dedupe ~= '' then redis.call('SET', 'dedupe:' .. dedupe, id, 'PX', it[3]) end
   return {1, id}
 end
 local out = {}
-for i, it in ipairs(cjson.decode(ARGV[1])) do
+for i, it in ipairs(batch[4]) do
   out[i] = create(it)
+end
+for _, key in ipairs(order) do
+  local m = members[key]
+  for i = 1, #m, 1000 do  -- unpack() has a stack limit: at most 500 members per call
+    redis.call('ZADD', key, unpack(m, i, math.min(i + 999, #m)))
+  end
+end
+for day, n in pairs(seqs) do
+  redis.call('SET', 'ev:seq:' .. day, n)
 end
 return out
 """
