@@ -336,16 +336,19 @@ def bench_payload() -> None:
               help="`grid-dispatch http` (granian, several processes) or `serve` (one process).")
 @click.option("--workers", type=int, default=2, show_default=True,
               help="Processes for --server http.")
+@click.option("--rounds", type=int, default=3, show_default=True,
+              help="Rounds of both phases; the median round is the figure.")
 @click.option("--chaos", is_flag=True,
               help="Kill redis-server with SIGKILL midway, restart it, count what was lost.")
 def bench_ingest(batch_events: int, single_events: int, connections: int, server: str,
-                 workers: int, chaos: bool) -> None:
+                 workers: int, rounds: int, chaos: bool) -> None:
     """Events/s through the batch and single endpoints beside raw pipelined XADD."""
     from bench.ingest import run
 
     click.echo(json.dumps(run(_settings(), batch_events=batch_events,
                               single_events=single_events, connections=connections,
-                              server=server, workers=workers, chaos=chaos), indent=2))
+                              server=server, workers=workers, rounds=rounds, chaos=chaos),
+                          indent=2))
 
 
 @bench.command("fanout")

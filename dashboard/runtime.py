@@ -88,6 +88,8 @@ def open_runtime(settings: Settings, *, warm: bool = True, load_grids: bool = Tr
             url = server.url
             log.info("embedded redis-server pid %s at %s", server.pid, url)
         store = Store.from_url(url)
+        if upgraded := store.upgrade_layout():
+            log.info("stored data upgraded: %s index entries rescaled to milliseconds", upgraded)
         grids = _load_grids(settings) if load_grids else _EMPTY
         if load_grids:
             store.record_grid_set(grids.summary() | {"source": grids.source}, actor="system")

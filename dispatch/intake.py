@@ -20,6 +20,8 @@ from dispatch.workflow import Clock, due_at
 from geo.locate import OUTSIDE, Locator
 
 MAX_BATCH = 1000
+#: An enum's ``.value`` is a Python-level property; intake reads these once per event.
+_TEXT = {m: m.value for enum in (Status, Source, Severity) for m in enum}
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,26 +120,31 @@ class Intake:
     def _new_event(self, report: Report, grid: dict[str, str], *, actor: Actor,
                    now: float) -> NewEvent:
         d = report.data
-        category = categories()[d.category]
-        severity = d.severity or category.default_severity
+        severity = d.severity or categories()[d.category].default_severity
         status = Status.REGISTERED if report.source is Source.OPERATOR else Status.REPORTED
-        due = due_at(d.category, Severity(severity), status, entered=now)
+        due = due_at(d.category, severity, status, entered=now)
         stamp = f"{now:.3f}"
+        # Only what has a value: the store keeps no empty fields, and reads fill them in.
         fields = {
-            "status": status.value, "source": report.source.value, "category": d.category,
-            "severity": Severity(severity).value, "lon": repr(d.lon), "lat": repr(d.lat),
-            "address": d.address, "building": d.building, "description": d.description,
-            "reporter_name": d.reporter_name,
-            "reporter_phone": mask_phone(d.reporter_phone) if d.reporter_phone else "",
-            "attachments": json.dumps([str(u) for u in d.attachments]) if d.attachments else "",
-            "external_id": d.external_id,
-            "occurred_at": d.occurred_at.isoformat() if d.occurred_at else "",
-            "created_at": stamp, "updated_at": stamp, "entered_at": stamp,
-            "due_at": "" if due is None else f"{due:.3f}", "escalation": "0", "count": "1",
-            "rev": "1", "created_by": actor.name,
-            "extra": json.dumps(report.extra, ensure_ascii=False) if report.extra else "",
-            **grid,
+            "status": _TEXT[status], "source": _TEXT[report.source], "category": d.category,
+            "severity": _TEXT[severity], "lon": repr(d.lon), "lat": repr(d.lat),
+            "description": d.description, "created_at": stamp, "updated_at": stamp,
+            "entered_at": stamp, "escalation": "0", "count": "1", "rev": "1",
+            "created_by": actor.name, **grid,
         }
+        if due is not None:
+            fields["due_at"] = f"{due:.3f}"
+        for name in ("address", "building", "reporter_name", "external_id"):
+            if value := getattr(d, name):
+                fields[name] = value
+        if d.reporter_phone:
+            fields["reporter_phone"] = mask_phone(d.reporter_phone)
+        if d.attachments:
+            fields["attachments"] = json.dumps([str(u) for u in d.attachments])
+        if d.occurred_at:
+            fields["occurred_at"] = d.occurred_at.isoformat()
+        if report.extra:
+            fields["extra"] = json.dumps(report.extra, ensure_ascii=False)
         return NewEvent(
             fields=fields, created=now, due=due, actor=actor.name, role=actor.role.value,
             idempotency_key=report.idempotency_key, dedupe_key=report.dedupe_key,

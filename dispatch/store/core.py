@@ -17,6 +17,8 @@ import redis
 
 CHANGES = "changes"  # the append-only stream of every change
 GRIDS_ACTIVE = "grids:active"  # hash: the grid set this deployment serves
+LAYOUT = "config:layout"  # version of the key layout the data is in
+LAYOUT_VERSION = "2"  # 2: index scores in whole milliseconds
 
 
 class StoreError(RuntimeError):
@@ -51,6 +53,17 @@ class Store:
 
         self._r.set("config:secret_key", secrets.token_urlsafe(48), nx=True)
         return self._r.get("config:secret_key")
+
+    def upgrade_layout(self) -> int:
+        """Bring data from an older version to this key layout; returns entries changed."""
+        if self._r.get(LAYOUT) == LAYOUT_VERSION:
+            return 0
+        from dispatch.store import lua
+
+        try:
+            return int(self._r.eval(lua.UPGRADE_SCORES, 1, LAYOUT, LAYOUT_VERSION))
+        except redis.RedisError as exc:
+            raise StoreError(f"could not upgrade the stored data: {exc}") from exc
 
     def hold_lock(self, name: str, *, owner: str, ttl_ms: int) -> bool:
         """Take or keep a named lease; True while ``owner`` holds it (one escalator at a time)."""

@@ -112,7 +112,8 @@ class EventStore:
         keys = [EVENT_KEY.format(event_id), CHANGES, f"idx:st:{expected}", f"idx:st:{target}",
                 "idx:due"]
         args = [expected, target, _num(now), "" if due is None else _num(due), actor, role,
-                reason, json.dumps(extra or {}, ensure_ascii=False), event_id]
+                reason, json.dumps(extra or {}, ensure_ascii=False), event_id, score(now),
+                "" if due is None else score(due)]
         try:
             ok, value = self._transition(keys=keys, args=args)
         except redis.RedisError as exc:
@@ -160,14 +161,15 @@ class EventStore:
     def ids(self, index: str, *, since: float | None = None, until: float | None = None,
             offset: int = 0, limit: int = 100) -> list[str]:
         """Newest first from one index (``idx:all``, ``idx:st:<status>``, ``idx:grid:<code>``…)."""
-        hi = "+inf" if until is None else _num(until)
-        lo = "-inf" if since is None else _num(since)
+        hi = "+inf" if until is None else score(until)
+        lo = "-inf" if since is None else score(since)
         return self._r.zrevrangebyscore(index, hi, lo, start=offset, num=limit)
 
     @_guard
     def due_before(self, when: float, *, offset: int = 0, limit: int = 1000) -> list[str]:
         """Ids whose deadline has passed by ``when``, earliest deadline first, one page."""
-        return self._r.zrangebyscore("idx:due", "-inf", _num(when), start=offset, num=limit)
+        return self._r.zrangebyscore("idx:due", "-inf", score(when), start=offset,
+                                     num=limit)
 
     @_guard
     def timeline(self, event_id: str) -> list[dict[str, str]]:
@@ -200,11 +202,10 @@ OPTIONAL_FIELDS = ("address", "building", "description", "reporter_name", "repor
 def _item(ev: NewEvent, days: _Days) -> list[str]:
     f = ev.fields
     out = [ev.idempotency_key, ev.dedupe_key, str(max(ev.dedupe_window_ms, 1)),
-           days(ev.created), _num(ev.created), "" if ev.due is None else _num(ev.due),
+           days(ev.created), _num(ev.created), score(ev.created),
+           "" if ev.due is None else score(ev.due),
            *(f[k] for k in _PLACED)]
-    for k, v in f.items():
-        if v and k not in _SKIP:
-            out += (k, v)
+    out += [x for k, v in f.items() if v and k not in _SKIP for x in (k, v)]
     return out
 
 
@@ -226,6 +227,11 @@ def _complete(h: dict[str, str]) -> dict[str, str]:
     for k in OPTIONAL_FIELDS:
         h.setdefault(k, "")
     return h
+
+
+def score(when: float) -> str:
+    """An index score: epoch milliseconds as a whole number (see ``lua.CREATE_MANY``)."""
+    return str(round(when * 1000))
 
 
 def _num(x: float) -> str:

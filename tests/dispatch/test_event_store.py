@@ -514,3 +514,18 @@ def test_a_backlog_of_overdue_events_does_not_starve_newer_ones(intake, service,
     clock.advance(HOUR + 1)
     service.escalate_overdue()
     assert service.get(newer)["escalation"] == {"level": 1, "tier": "general"}
+
+
+def test_upgrade_rescales_second_scores_once(store, redis):
+    """Indices written in seconds by an older version become milliseconds, once."""
+    redis.delete("config:layout")
+    redis.zadd("idx:grid:upgrade-test", {"20240101-000001": 1_704_067_200.25,
+                                         "20240101-000002": 1_704_067_260_000})
+    changed = store.upgrade_layout()
+    assert changed >= 1
+    assert redis.zscore("idx:grid:upgrade-test", "20240101-000001") == 1_704_067_200_250
+    assert redis.zscore("idx:grid:upgrade-test", "20240101-000002") == 1_704_067_260_000
+    assert store.upgrade_layout() == 0  # recorded: not run again
+    assert store.events.ids("idx:grid:upgrade-test", since=1_704_067_200.0,
+                            until=1_704_067_230.0) == ["20240101-000001"]
+    redis.delete("idx:grid:upgrade-test")
