@@ -26,18 +26,19 @@ from geo.model import Tier
 
 @contextmanager
 def running_server(settings, *, fsync: str = "always", server: str = "serve",
-                   workers: int = 2):
+                   workers: int = 2, threads: int = 8):
     """Yields (base_url, redis_server, token, server_pid); everything is stopped afterwards.
 
     ``server`` is ``serve`` (one process, with the live feed) or ``http`` (granian with
-    ``workers`` processes, as a site runs its API pool).
+    ``workers`` processes of ``threads`` request threads, as a site runs its API pool).
     """
     with tempfile.TemporaryDirectory(prefix="gd-bench-") as tmp:
         redis_server = EmbeddedRedis(Path(tmp) / "redis", appendfsync=fsync).start()
         port = free_port()
         env = os.environ | {"REDIS_URL": redis_server.url,
                             "GRID_DISPATCH_CACHE_DIR": str(settings.cache_dir)}
-        extra = ["--workers", str(workers)] if server == "http" else []
+        extra = ["--workers", str(workers), "--threads", str(threads)] if server == "http" \
+            else []
         proc = subprocess.Popen([sys.executable, "-m", "dashboard.cli", server, "--port",
                                  str(port), *extra], env=env, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL, start_new_session=True)

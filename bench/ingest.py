@@ -24,7 +24,8 @@ from geo.catalog import demo_grid_set
 
 
 def run(settings, *, batch_events: int, single_events: int, connections: int = 2,
-        server: str = "http", workers: int = 2, rounds: int = 3, chaos: bool = False) -> dict:
+        server: str = "http", workers: int = 2, threads: int = 8, rounds: int = 3,
+        chaos: bool = False) -> dict:
     """``rounds`` of (batch phase, single phase) on one server; figures of the median round.
 
     A shared machine's speed drifts from minute to minute (the JSON carries the CPU time
@@ -34,8 +35,8 @@ def run(settings, *, batch_events: int, single_events: int, connections: int = 2
     rounds = 1 if chaos else max(1, rounds)
     grids = demo_grid_set(settings.cache_dir)
     reports = sample_reports(grids, batch_events + single_events, seed=3)
-    with running_server(settings, server=server, workers=workers) as (base, redis_server,
-                                                                        token, pid):
+    with running_server(settings, server=server, workers=workers,
+                        threads=threads) as (base, redis_server, token, pid):
         address = _address(base)
         headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
         acked: list[str] = []
@@ -70,8 +71,8 @@ def run(settings, *, batch_events: int, single_events: int, connections: int = 2
     return {
         "benchmark": "ingest",
         "appendfsync": "always",
-        "server": f"grid-dispatch {server}" + (f" --workers {workers}" if server == "http"
-                                               else ""),
+        "server": f"grid-dispatch {server}" + (
+            f" --workers {workers} --threads {threads}" if server == "http" else ""),
         "batch_endpoint": batch,
         "single_endpoint": single,
         "rounds": {"batch_events_per_s": [b["events_per_s"] for b in batches],

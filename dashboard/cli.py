@@ -336,18 +336,21 @@ def bench_payload() -> None:
               help="`grid-dispatch http` (granian, several processes) or `serve` (one process).")
 @click.option("--workers", type=int, default=2, show_default=True,
               help="Processes for --server http.")
+@click.option("--threads", type=int, default=8, show_default=True,
+              help="Request threads per process for --server http.")
 @click.option("--rounds", type=int, default=3, show_default=True,
               help="Rounds of both phases; the median round is the figure.")
 @click.option("--chaos", is_flag=True,
               help="Kill redis-server with SIGKILL midway, restart it, count what was lost.")
 def bench_ingest(batch_events: int, single_events: int, connections: int, server: str,
-                 workers: int, rounds: int, chaos: bool) -> None:
+                 workers: int, threads: int, rounds: int, chaos: bool) -> None:
     """Events/s through the batch and single endpoints beside raw pipelined XADD."""
     from bench.ingest import run
 
     click.echo(json.dumps(run(_settings(), batch_events=batch_events,
                               single_events=single_events, connections=connections,
-                              server=server, workers=workers, rounds=rounds, chaos=chaos),
+                              server=server, workers=workers, threads=threads, rounds=rounds,
+                              chaos=chaos),
                           indent=2))
 
 
