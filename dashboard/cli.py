@@ -331,9 +331,6 @@ def bench_payload() -> None:
 @click.option("--single-events", type=int, default=3_000, show_default=True)
 @click.option("--connections", type=int, default=2, show_default=True,
               help="Batches in flight at once (eight times as many single posts).")
-@click.option("--server", type=click.Choice(["http", "serve"]), default="http",
-              show_default=True,
-              help="`grid-dispatch http` (granian, several processes) or `serve` (one process).")
 @click.option("--workers", type=int, default=2, show_default=True,
               help="Processes for --server http.")
 @click.option("--threads", type=int, default=8, show_default=True,
@@ -342,14 +339,14 @@ def bench_payload() -> None:
               help="Rounds of both phases; the median round is the figure.")
 @click.option("--chaos", is_flag=True,
               help="Kill redis-server with SIGKILL midway, restart it, count what was lost.")
-def bench_ingest(batch_events: int, single_events: int, connections: int, server: str,
-                 workers: int, threads: int, rounds: int, chaos: bool) -> None:
-    """Events/s through the batch and single endpoints beside raw pipelined XADD."""
+def bench_ingest(batch_events: int, single_events: int, connections: int, workers: int,
+                 threads: int, rounds: int, chaos: bool) -> None:
+    """Events/s through `grid-dispatch http`'s batch and single endpoints beside raw XADD."""
     from bench.ingest import run
 
     click.echo(json.dumps(run(_settings(), batch_events=batch_events,
                               single_events=single_events, connections=connections,
-                              server=server, workers=workers, threads=threads, rounds=rounds,
+                              workers=workers, threads=threads, rounds=rounds,
                               chaos=chaos),
                           indent=2))
 
