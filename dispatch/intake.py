@@ -124,19 +124,16 @@ class Intake:
         status = Status.REGISTERED if report.source is Source.OPERATOR else Status.REPORTED
         due = due_at(d.category, severity, status, entered=now)
         stamp = f"{now:.3f}"
-        # Only what has a value: the store keeps no empty fields, and reads fill them in.
         fields = {
             "status": _TEXT[status], "source": _TEXT[report.source], "category": d.category,
             "severity": _TEXT[severity], "lon": repr(d.lon), "lat": repr(d.lat),
-            "description": d.description, "created_at": stamp, "updated_at": stamp,
-            "entered_at": stamp, "escalation": "0", "count": "1", "rev": "1",
-            "created_by": actor.name, **grid,
+            "address": d.address, "building": d.building, "description": d.description,
+            "reporter_name": d.reporter_name, "external_id": d.external_id,
+            "created_at": stamp, "updated_at": stamp, "entered_at": stamp,
+            "due_at": "" if due is None else f"{due:.3f}", "escalation": "0", "count": "1",
+            "rev": "1", "created_by": actor.name, **grid,
         }
-        if due is not None:
-            fields["due_at"] = f"{due:.3f}"
-        for name in ("address", "building", "reporter_name", "external_id"):
-            if value := getattr(d, name):
-                fields[name] = value
+        # Computed fields only when there is something to compute (the store drops empties).
         if d.reporter_phone:
             fields["reporter_phone"] = mask_phone(d.reporter_phone)
         if d.attachments:

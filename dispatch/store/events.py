@@ -96,9 +96,10 @@ class EventStore:
         if not events:
             return []
         first = events[0]
-        days = _Days()
+        if any(ev.actor != first.actor or ev.role != first.role for ev in events):
+            raise ValueError("one batch is stored for one actor; split mixed batches")
         payload = orjson.dumps([first.actor, first.role, str(IDEMPOTENCY_TTL_MS),
-                                [_item(ev, days) for ev in events]])
+                                [_item(ev) for ev in events]])
         try:
             results = self._create(keys=[CHANGES], args=[payload])
         except redis.RedisError as exc:
@@ -199,28 +200,20 @@ OPTIONAL_FIELDS = ("address", "building", "description", "reporter_name", "repor
                    "created_by", "extra", "assignee", "satisfaction", "note")
 
 
-def _item(ev: NewEvent, days: _Days) -> list[str]:
+def _item(ev: NewEvent) -> list[str]:
     f = ev.fields
     out = [ev.idempotency_key, ev.dedupe_key, str(max(ev.dedupe_window_ms, 1)),
-           days(ev.created), _num(ev.created), score(ev.created),
+           _day(int(ev.created)), _num(ev.created), score(ev.created),
            "" if ev.due is None else score(ev.due),
            *(f[k] for k in _PLACED)]
     out += [x for k, v in f.items() if v and k not in _SKIP for x in (k, v)]
     return out
 
 
-class _Days:
-    """Ids carry the Beijing date people read on screens and receipts (cached per second)."""
-
-    def __init__(self) -> None:
-        self._seen: dict[int, str] = {}
-
-    def __call__(self, when: float) -> str:
-        key = int(when)
-        day = self._seen.get(key)
-        if day is None:
-            day = self._seen[key] = datetime.fromtimestamp(key, CST).strftime("%Y%m%d")
-        return day
+@functools.lru_cache(maxsize=64)
+def _day(second: int) -> str:
+    """Ids carry the Beijing date people read on screens and receipts."""
+    return datetime.fromtimestamp(second, CST).strftime("%Y%m%d")
 
 
 def _complete(h: dict[str, str]) -> dict[str, str]:
