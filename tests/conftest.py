@@ -166,6 +166,17 @@ def api_token(redis_server):
     return token
 
 
+@pytest.fixture(scope="session")
+def cjk_font():
+    """The Simplified Chinese face the QR sheets print their labels in."""
+    from dispatch.qr_fonts import FontMissingError, load_fonts
+
+    try:
+        return load_fonts()
+    except FontMissingError as exc:
+        _unavailable(str(exc))
+
+
 def _chromium() -> tuple[str, str] | None:
     browser = shutil.which("chromium") or shutil.which("chromium-browser")
     driver = shutil.which("chromedriver")

@@ -40,7 +40,7 @@ def _decoded(path) -> set[str]:
     return {r.text for r in zxingcpp.read_barcodes(Image.open(path))}
 
 
-def test_png_pages_carry_one_readable_code_per_micro_grid(demo_grids, tmp_path):
+def test_png_pages_carry_one_readable_code_per_micro_grid(demo_grids, tmp_path, cjk_font):
     general = _biggest_general(demo_grids)
     micro = micro_grids_in(demo_grids, general)
     paths = render_sheet(demo_grids, general, base_url=BASE, out=tmp_path / "sheet.png")
@@ -52,14 +52,14 @@ def test_png_pages_carry_one_readable_code_per_micro_grid(demo_grids, tmp_path):
     assert all(Image.open(p).size == PAGE for p in paths)
 
 
-def test_a_micro_code_gives_one_png_named_as_asked(demo_grids, tmp_path):
+def test_a_micro_code_gives_one_png_named_as_asked(demo_grids, tmp_path, cjk_font):
     micro = demo_grids.tier(Tier.MICRO)["code"].iloc[7]
     out = tmp_path / "one.png"
     assert render_sheet(demo_grids, micro, base_url=BASE + "/", out=out) == [out]
     assert _decoded(out) == {f"{BASE}/report?grid={micro}"}
 
 
-def test_pdf_holds_every_page_of_a_total_grid_as_lossless_a4(demo_grids, tmp_path):
+def test_pdf_holds_every_page_of_a_total_grid_as_lossless_a4(demo_grids, tmp_path, cjk_font):
     total = demo_grids.tier(Tier.TOTAL)["code"].iloc[0]
     out = tmp_path / "sheet.pdf"
     assert render_sheet(demo_grids, total, base_url=BASE, out=out) == [out]
@@ -114,12 +114,12 @@ def test_missing_cjk_font_says_how_to_install_it(monkeypatch):
         qr_fonts.find_font(bold=False)
 
 
-def test_fonts_are_the_simplified_chinese_face():
+def test_fonts_are_the_simplified_chinese_face(cjk_font):
     face = qr_fonts.load_fonts().get(40)
     assert face.getname()[0] == "Noto Sans CJK SC"
 
 
-def test_cli_writes_the_sheet_and_names_bad_options(demo_grids, tmp_path):
+def test_cli_writes_the_sheet_and_names_bad_options(demo_grids, tmp_path, cjk_font):
     micro = demo_grids.tier(Tier.MICRO)["code"].iloc[5]
     out = tmp_path / "micro.png"
     result = CliRunner().invoke(qr, ["--grid", micro, "--out", str(out)])
