@@ -6,6 +6,7 @@ file traced over such tiles is off by hundreds of metres until converted back to
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from enum import StrEnum
 
@@ -53,7 +54,7 @@ def project(
     a vertex lying on a neighbour's edge moves off it and a zero-area sliver gains square
     metres. ``max_segment`` (in source units) first densifies edges so they follow the curve.
     """
-    transformer = pyproj.Transformer.from_crs(source, target, always_xy=True)
+    transformer = transformer_for(source, target)
 
     def _xy(coords: NDArray) -> NDArray:
         x, y = transformer.transform(coords[:, 0], coords[:, 1])
@@ -63,6 +64,13 @@ def project(
     if max_segment is not None:
         geoms = shapely.segmentize(geoms, max_segment)
     return shapely.transform(geoms, _xy)
+
+
+@functools.lru_cache(maxsize=64)
+def transformer_for(source: pyproj.CRS | str, target: pyproj.CRS | str) -> pyproj.Transformer:
+    """A (lon/lat axis order) transformer, kept: building one takes PROJ tens of milliseconds,
+    and every check and import projects between the same few CRSs many times."""
+    return pyproj.Transformer.from_crs(source, target, always_xy=True)
 
 
 def to_wgs84(geoms: ArrayLike, coords: CoordSystem) -> NDArray:

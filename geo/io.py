@@ -27,7 +27,8 @@ import shapely
 from pyogrio.errors import DataLayerError, DataSourceError, FieldError, GeometryError
 
 from geo.crs import CoordSystem, project, to_wgs84
-from geo.model import CANONICAL_FIELDS, COUNT_FIELDS, WGS84, parse_tier
+from geo.encoding import UnknownEncodingError, check_encoding, shapefile_encoding
+from geo.model import CANONICAL_FIELDS, COUNT_FIELDS, WGS84, Tier, parse_tier
 
 #: The one layer of a canonical GeoPackage.
 LAYER = "grids"
@@ -36,11 +37,22 @@ FIXED_GDAL_DATE = "2000-01-01T00:00:00.000Z"
 #: Edges of projected files are densified to this before reprojection, so that a vertex lying
 #: on a neighbour's straight edge in the file still lies on it in lon/lat.
 DENSIFY_M = 100.0
-#: dBASE language-driver ids that name no code page: unset, or "the writer's ANSI code page".
-_UNSPECIFIED_LDIDS = (0x00, 0x57)
 _HAS_ARROW = importlib.util.find_spec("pyarrow") is not None
 _INTEGRAL_TEXT = re.compile(r"([+-]?\d+)\.0*")
 _READ_ERRORS = (DataSourceError, DataLayerError, FieldError, GeometryError, OSError, ValueError)
+
+__all__ = [
+    "FIXED_GDAL_DATE",
+    "LAYER",
+    "FileErrorKind",
+    "GridFileError",
+    "UnknownEncodingError",
+    "UnknownFieldError",
+    "load_canonical",
+    "read_grid_file",
+    "text_value",
+    "write_grid_file",
+]
 
 
 class FileErrorKind(StrEnum):
@@ -108,8 +120,9 @@ def read_grid_file(
     were traced in; ``encoding`` overrides the Shapefile text encoding.
     """
     path = Path(path)
+    check_encoding(encoding)
     layer = _pick_layer(path, layer)
-    raw = _read_raw(path, layer=layer, encoding=encoding or _shapefile_encoding(path))
+    raw = _read_raw(path, layer=layer, encoding=encoding or shapefile_encoding(path))
     raw = _reproject(raw, path=path, declared=crs)
     if CoordSystem(coords) is not CoordSystem.WGS84:
         raw = raw.set_geometry(to_wgs84(raw.geometry.values, coords), crs=WGS84)
@@ -135,7 +148,13 @@ def write_grid_file(gdf: gpd.GeoDataFrame, path: str | os.PathLike[str]) -> Path
 
 
 def load_canonical(path: str | os.PathLike[str]) -> gpd.GeoDataFrame:
-    """Read back a file written by :func:`write_grid_file`, skipping all the import work."""
+    """Read back a file written by :func:`write_grid_file`, skipping all the import work.
+
+    Any other file (a raw export that never went through ``grids import``) is refused with what
+    it lacks, since nothing here would check it.
+    """
+    path = Path(path)
+    _check_canonical(path)
     try:
         gdf = pyogrio.read_dataframe(path, layer=LAYER, use_arrow=_HAS_ARROW)
     except _READ_ERRORS as exc:
@@ -144,7 +163,53 @@ def load_canonical(path: str | os.PathLike[str]) -> gpd.GeoDataFrame:
         gdf[column] = gdf[column].fillna("").astype(str)
     for column in COUNT_FIELDS:
         gdf[column] = gdf[column].fillna(0).astype("int64")
+    tiers = sorted(set(gdf["tier"]) - {tier.value for tier in Tier})
+    if tiers:
+        raise _not_canonical(path, [f"tier values {', '.join(map(repr, tiers))}"])
     return gdf
+
+
+def _check_canonical(path: Path) -> None:
+    """Refuse a file that is not a GeoPackage with a WGS-84 layer of the canonical fields."""
+    if not path.exists():
+        raise GridFileError("no such file", path=path, kind=FileErrorKind.UNREADABLE)
+    try:
+        layers = [str(name) for name, _ in pyogrio.list_layers(path)]
+        info = pyogrio.read_info(path, layer=LAYER) if LAYER in layers else None
+    except _READ_ERRORS as exc:
+        raise GridFileError(
+            f"not a readable GIS file ({exc})", path=path, kind=FileErrorKind.UNREADABLE
+        ) from exc
+    if info is None:
+        raise _not_canonical(path, [f"no layer {LAYER!r} (layers: {', '.join(layers) or 'none'})"])
+    lacks = []
+    if info["driver"] != "GPKG":
+        lacks.append(f"a {info['driver']} file, not a GeoPackage")
+    absent = [f for f in (*CANONICAL_FIELDS, *COUNT_FIELDS) if f not in set(info["fields"])]
+    if absent:
+        lacks.append(f"no field(s) {', '.join(absent)}")
+    if not _is_wgs84(info["crs"]):
+        lacks.append(f"CRS {info['crs'] or 'none'}, not WGS-84")
+    if lacks:
+        raise _not_canonical(path, lacks, fields=tuple(absent))
+
+
+def _is_wgs84(crs: str | None) -> bool:
+    try:
+        found = pyproj.CRS.from_user_input(crs) if crs else None
+    except pyproj.exceptions.CRSError:
+        return False
+    return found is not None and found.equals(WGS84, ignore_axis_order=True)
+
+
+def _not_canonical(path: Path, lacks: list[str], *, fields: tuple[str, ...] = ()) -> GridFileError:
+    return GridFileError(
+        f"not a canonical grid file: {'; '.join(lacks)}. Run "
+        f"`grid-dispatch grids import {path} --out OUT.gpkg` first, then use OUT.gpkg",
+        path=path,
+        kind=FileErrorKind.UNREADABLE,
+        fields=fields,
+    )
 
 
 def _is_missing(value: object) -> bool:
@@ -168,42 +233,15 @@ def _pick_layer(path: Path, layer: str | None) -> str:
         raise GridFileError(
             f"no layer {layer!r}; layers: {listed}", path=path, kind=FileErrorKind.UNREADABLE
         )
-    if layer is None and len(names) != 1:
+    if layer is None and not names:
+        raise GridFileError("has no layers", path=path, kind=FileErrorKind.UNREADABLE)
+    if layer is None and len(names) > 1:
         raise GridFileError(
-            f"{len(names)} layers ({listed}); choose one with layer=",
+            f"has {len(names)} layers ({listed}); choose one with --layer NAME",
             path=path,
             kind=FileErrorKind.UNREADABLE,
         )
     return layer or names[0]
-
-
-def _shapefile_encoding(path: Path) -> str | None:
-    """The text encoding of a Shapefile whose .dbf says nothing about it, else None (GDAL's call).
-
-    Chinese desktop GIS writes GBK tables with no .cpg and no language driver, which GDAL would
-    read as ISO-8859-1 and turn every name into mojibake. UTF-8 is self-validating, so bytes that
-    decode as UTF-8 are UTF-8; anything else is taken as GB18030, the superset of GBK.
-    """
-    if path.suffix.lower() != ".shp" or _sibling(path, ".cpg") is not None:
-        return None
-    dbf = _sibling(path, ".dbf")
-    if dbf is None:
-        return None
-    data = dbf.read_bytes()
-    if len(data) < 32 or data[29] not in _UNSPECIFIED_LDIDS:
-        return None
-    try:
-        data[32:].decode("utf-8")
-    except UnicodeDecodeError:
-        return "gb18030"
-    return "utf-8"
-
-
-def _sibling(path: Path, suffix: str) -> Path | None:
-    for candidate in (path.with_suffix(suffix), path.with_suffix(suffix.upper())):
-        if candidate.exists():
-            return candidate
-    return None
 
 
 def _read_raw(path: Path, *, layer: str, encoding: str | None) -> gpd.GeoDataFrame:

@@ -13,12 +13,14 @@ import pyproj
 import pytest
 import shapely
 
+from geo.catalog import load_grid_set
 from geo.crs import CoordSystem
 from geo.io import (
     FIXED_GDAL_DATE,
     LAYER,
     FileErrorKind,
     GridFileError,
+    UnknownEncodingError,
     UnknownFieldError,
     load_canonical,
     read_grid_file,
@@ -244,7 +246,53 @@ def test_unknown_layer_and_ambiguous_layers(tmp_path: Path, grid: gpd.GeoDataFra
     err = error(path, layer="c")
     assert err.kind is FileErrorKind.UNREADABLE and "'c'" in err.message
     err = error(path)
-    assert err.kind is FileErrorKind.UNREADABLE and "a, b" in err.message
+    assert err.kind is FileErrorKind.UNREADABLE and "(a, b)" in err.message
+    assert "--layer NAME" in err.message
+
+
+def test_unknown_encoding_is_named(tmp_path: Path, grid: gpd.GeoDataFrame) -> None:
+    grid.to_file(tmp_path / "grids.geojson", engine="pyogrio")
+    with pytest.raises(UnknownEncodingError) as caught:
+        read_grid_file(tmp_path / "grids.geojson", encoding="nope")
+    assert caught.value.encoding == "nope" and "'nope'" in str(caught.value)
+
+
+def not_canonical(path: Path) -> GridFileError:
+    with pytest.raises(GridFileError) as caught:
+        load_canonical(path)
+    assert caught.value.path == path
+    assert "not a canonical grid file" in caught.value.message
+    assert f"grid-dispatch grids import {path} --out OUT.gpkg" in caught.value.message
+    return caught.value
+
+
+def test_raw_export_is_not_canonical(tmp_path: Path, grid: gpd.GeoDataFrame) -> None:
+    path = tmp_path / "export.geojson"
+    grid.to_file(path, engine="pyogrio")
+    assert "no layer 'grids' (layers: export)" in not_canonical(path).message
+    with pytest.raises(GridFileError) as caught:
+        load_grid_set(path, synthetic=False)
+    assert "not a canonical grid file" in str(caught.value)
+
+
+def test_canonical_layout_is_checked(tmp_path: Path, grid: gpd.GeoDataFrame) -> None:
+    path = tmp_path / "grids.gpkg"
+    grid.drop(columns=["name", "residents"]).to_crs(GK).to_file(path, layer=LAYER)
+    err = not_canonical(path)
+    assert err.fields == ("name", "residents")
+    assert "no field(s) name, residents" in err.message and f"CRS {GK}, not WGS-84" in err.message
+
+
+def test_canonical_tier_values_are_checked(tmp_path: Path, grid: gpd.GeoDataFrame) -> None:
+    path = tmp_path / "grids.gpkg"
+    grid.assign(tier=grid["tier"].map(TIER_LABELS)).to_file(path, layer=LAYER)
+    assert "tier values '一般网格', '微网格', '总网格'" in not_canonical(path).message
+
+
+def test_missing_canonical_file_is_named_once(tmp_path: Path) -> None:
+    with pytest.raises(GridFileError) as caught:
+        load_canonical(tmp_path / "gone.gpkg")
+    assert str(caught.value) == f"{tmp_path / 'gone.gpkg'}: no such file"
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,14 @@ import pytest
 import shapely
 
 from geo.model import Tier
-from geo.validate import ImportResult, Problem, ProblemKind, import_grids, validate_grids
+from geo.validate import (
+    ImportResult,
+    Problem,
+    ProblemKind,
+    ToleranceError,
+    import_grids,
+    validate_grids,
+)
 from tests.geo import factories as f
 
 TOTAL_W, TOTAL_E = "51011700100100", "51011700100200"
@@ -177,10 +184,12 @@ def test_invalid_geometry_says_why(tmp_path: Path) -> None:
     assert "Self-intersection" in problem(result, ProblemKind.INVALID_GEOMETRY).message
 
 
-def test_hole_reports_its_area(tmp_path: Path) -> None:
+def test_hole_reports_its_area_and_width(tmp_path: Path) -> None:
     result = import_frame(tmp_path, f.with_hole(f.small_grid(), TOTAL_W, side_m=20))
     assert [p.kind for p in result.problems] == [ProblemKind.GAP]
     assert result.problems[0].area_m2 == pytest.approx(400, rel=0.02)
+    assert result.problems[0].width_m == pytest.approx(20, abs=0.1)
+    assert "400." in result.problems[0].message and "up to 20.0 m wide" in str(result.problems[0])
 
 
 def test_broken_geometry_causes_no_cascade(tmp_path: Path) -> None:
@@ -216,29 +225,77 @@ def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("kind", [ProblemKind.OVERLAP, ProblemKind.GAP])
-def test_slivers_below_tolerance_are_ignored(tmp_path: Path, kind: ProblemKind) -> None:
+def test_slivers_narrower_than_tolerance_are_ignored(tmp_path: Path, kind: ProblemKind) -> None:
+    """0.4 m along a 555 m edge is 222 m², yet no wider than a digitiser's slip."""
     sign = 1 if kind is ProblemKind.OVERLAP else -1
-    width = 0.5 / f.height_m(f.small_grid(), MICRO_NW1)
-    result = import_frame(tmp_path, f.moved_edges(f.small_grid(), MICRO_NW1, east_m=sign * width))
+    result = import_frame(tmp_path, f.moved_edges(f.small_grid(), MICRO_NW1, east_m=sign * 0.4))
     assert result.problems == [] and result.ok
 
 
 @pytest.mark.parametrize("kind", [ProblemKind.OVERLAP, ProblemKind.GAP])
-def test_slivers_above_tolerance_are_reported_with_area(tmp_path: Path, kind: ProblemKind) -> None:
+def test_slivers_wider_than_tolerance_are_reported_with_area_and_width(
+    tmp_path: Path, kind: ProblemKind
+) -> None:
     sign = 1 if kind is ProblemKind.OVERLAP else -1
-    width = 50 / f.height_m(f.small_grid(), MICRO_NW1)
-    result = import_frame(tmp_path, f.moved_edges(f.small_grid(), MICRO_NW1, east_m=sign * width))
+    grid = f.small_grid()
+    result = import_frame(tmp_path, f.moved_edges(grid, MICRO_NW1, east_m=sign * 3))
     assert [p.kind for p in result.problems] == [kind]
-    assert result.problems[0].area_m2 == pytest.approx(50, rel=0.02)
-    assert re.search(r"\b5\d\.\d m²", result.problems[0].message)
+    found = result.problems[0]
+    assert found.area_m2 == pytest.approx(3 * f.height_m(grid, MICRO_NW1), rel=0.02)
+    assert found.width_m == pytest.approx(3.0, abs=0.05)
+    assert re.search(r"\b1,6\d\d\.\d m², up to 3\.0 m wide", found.message), found.message
 
 
 def test_tolerance_is_configurable(tmp_path: Path) -> None:
-    grid = f.moved_edges(
-        f.small_grid(), MICRO_NW1, east_m=50 / f.height_m(f.small_grid(), MICRO_NW1)
-    )
-    assert import_frame(tmp_path, grid, tolerance_m2=100).ok
-    assert not import_frame(tmp_path, grid, tolerance_m2=10).ok
+    grid = f.moved_edges(f.small_grid(), MICRO_NW1, east_m=3)
+    assert import_frame(tmp_path, grid, tolerance_m=5).ok
+    assert not import_frame(tmp_path, grid, tolerance_m=2).ok
+
+
+@pytest.mark.parametrize("tolerance", [-0.5, float("nan"), float("inf")])
+def test_tolerance_must_be_a_distance(tolerance: float) -> None:
+    with pytest.raises(ToleranceError) as caught:
+        validate_grids(f.small_grid(), tolerance_m=tolerance)
+    assert caught.value.tolerance_m is tolerance
+
+
+def test_unknown_parent_does_not_hide_a_gap(tmp_path: Path) -> None:
+    """A child with a wrong parent code still covers its ground; the real gap beside it shows."""
+    grid = f.with_values(f.small_grid(), MICRO_NW2, parent_code="51011700100199")
+    grid = f.moved_edges(grid, MICRO_NW1, east_m=-4)
+    result = import_frame(tmp_path, grid)
+    assert {(p.kind, p.codes) for p in result.problems} == {
+        (ProblemKind.UNKNOWN_PARENT, (MICRO_NW2, "51011700100199")),
+        (ProblemKind.GAP, (GENERAL_NW,)),
+    }
+    assert problem(result, ProblemKind.GAP).width_m == pytest.approx(4.0, abs=0.05)
+
+
+@pytest.mark.parametrize(
+    "field_problem",
+    [
+        lambda g: f.with_values(g, MICRO_NW2, tier="楼栋"),
+        lambda g: f.with_values(g, MICRO_NW2, parent_code=""),
+        lambda g: f.with_values(g, MICRO_NW2, parent_code=TOTAL_W),
+        lambda g: f.with_values(g, GENERAL_NW, code=""),
+        lambda g: f.with_values(g, GENERAL_SW, code=GENERAL_NW),
+    ],
+    ids=[
+        "unknown-tier",
+        "empty-parent",
+        "parent-of-wrong-tier",
+        "parent-without-code",
+        "duplicate-parent-code",
+    ],
+)
+def test_field_problems_do_not_hide_a_gap(tmp_path: Path, field_problem: Callable) -> None:
+    grid = field_problem(f.moved_edges(f.small_grid(), MICRO_NW1, east_m=-4))
+    result = import_frame(tmp_path, grid)
+    gaps = [p for p in result.problems if p.kind is ProblemKind.GAP]
+    assert len(gaps) == 1 and gaps[0].width_m == pytest.approx(4.0, abs=0.05), [
+        str(p) for p in result.problems
+    ]
+    assert {p.kind for p in result.problems} - {ProblemKind.GAP}
 
 
 def test_problem_prints_as_one_tab_separated_line(tmp_path: Path) -> None:
