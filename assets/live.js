@@ -6,7 +6,8 @@
   "use strict";
   const gd = (window.gridDispatch = window.gridDispatch || {});
   const state = {
-    seq: null, events: {}, filter: "all", wasConnected: false, catchingUp: false,
+    seq: null, events: {}, filter: "all", wasConnected: false, connected: false,
+    catchingUp: false,
     counts: {}, overdueGrids: {},
   };
   const T = {
@@ -16,6 +17,7 @@
         in_progress: "办理中", feedback: "反馈", verified: "核查", reopened: "重办",
         returned: "退单", collected: "收集" },
       tiers: { micro: "微网格", general: "一般网格", total: "总网格", street: "街道中心" },
+      dataDown: "数据服务不可用，正在重试",
     },
     en: {
       urgent: "Urgent", routine: "Routine", complex: "Complex", overdue: "overdue", left: "left",
@@ -23,6 +25,7 @@
         signed: "Signed", in_progress: "In progress", feedback: "Feedback", verified: "Verified",
         reopened: "Reopened", returned: "Returned", collected: "Collected" },
       tiers: { micro: "micro", general: "general", total: "total", street: "street centre" },
+      dataDown: "Data service unavailable, retrying",
     },
   };
   const OPEN = new Set(["collected", "reported", "registered", "dispatched", "signed",
@@ -58,6 +61,7 @@
       const q = state.seq ? `?since=${encodeURIComponent(state.seq)}` : "";
       const res = await fetch(`/api/v1/live/changes${q}`, { cache: "no-store", credentials: "same-origin" });
       if (res.ok) apply(await res.json());
+      else if (res.status === 503) checkHealth();
     } catch (err) {
       console.warn("live: catch-up failed, will retry on next reconnect", err);
     } finally {
@@ -125,7 +129,76 @@
     renderCounts();
     colourGrids();
     window.dash_clientside.set_props("events-layer", { data: features() });
+    showDataBanner();
   }
+
+  // The data service: /healthz says whether this server reaches Redis. While it does not, a
+  // banner says so (the socket stays up, so the connection banner cannot); when it does again,
+  // the banner goes and the screen catches up by seq, so nothing changed meanwhile is missed.
+  const HEALTH_OK_MS = 5000, HEALTH_DOWN_MS = 1500, RENEW_AFTER_MS = 15000;
+  const health = { down: false, timer: null, stuckSince: null, renewals: 0, renewed: 0,
+    lang: null };
+
+  async function checkHealth() {
+    clearTimeout(health.timer);
+    let redis = null; // null: the server itself did not answer (the connection banner says so)
+    try {
+      const res = await fetch("/healthz", { cache: "no-store", credentials: "same-origin" });
+      redis = (await res.json()).redis === true;
+    } catch (err) {
+      redis = null;
+    }
+    if (redis === false) health.down = true;
+    if (redis === true && health.down) {
+      health.down = false;
+      catchUp();
+    }
+    showDataBanner();
+    rememberLang();
+    renewSocketIfStuck(redis === true);
+    health.timer = setTimeout(checkHealth, health.down ? HEALTH_DOWN_MS : HEALTH_OK_MS);
+  }
+
+  function showDataBanner() {
+    const anchor = document.getElementById("live-banner");
+    if (!anchor) return;
+    let el = document.getElementById("data-banner");
+    if (!el) {
+      el = document.createElement("div");
+      el.id = "data-banner";
+      el.className = "live-banner data-banner hidden";
+      el.setAttribute("role", "alert");
+      anchor.after(el);
+    }
+    el.textContent = T[lang()].dataDown;
+    el.classList.toggle("hidden", !health.down);
+  }
+
+  // The server's own error pages (a reload while Redis is away) speak the screen's language.
+  function rememberLang() {
+    if (health.lang === lang()) return;
+    health.lang = lang();
+    document.cookie = `lang=${health.lang}; path=/; max-age=31536000; SameSite=Lax`;
+  }
+
+  // A socket whose connect the server refused (Redis was away while it reconnected) is not
+  // tried again by the client library; once the server is healthy, the page opens a new one.
+  function renewSocketIfStuck(healthy) {
+    if (!healthy || state.connected) {
+      health.stuckSince = null;
+      return;
+    }
+    const wait = Math.min(RENEW_AFTER_MS * 2 ** health.renewals, 300000);
+    health.stuckSince = health.stuckSince || Date.now();
+    if (Date.now() - health.stuckSince < wait) return;
+    health.stuckSince = Date.now();
+    health.renewals += 1;
+    health.renewed += 1;
+    window.dash_clientside.set_props("live", {
+      options: { forceNew: true, query: { renew: String(health.renewed) } },
+    });
+  }
+  window.addEventListener("load", () => { health.timer = setTimeout(checkHealth, 1000); });
 
   function renderCounts() {
     const all = Object.values(state.events);
@@ -184,7 +257,8 @@
       type: "FeatureCollection",
       features: Object.values(state.events).map((e) => ({
         type: "Feature",
-        geometry: { type: "Point", coordinates: [e.location.lon, e.location.lat] },
+        // location.map: where the map draws it when the map is not in WGS-84 (Amap tiles).
+        geometry: { type: "Point", coordinates: e.location.map || [e.location.lon, e.location.lat] },
         properties: { id: e.id, severity: e.severity, overdue: isOverdue(e) },
       })),
     };
@@ -204,6 +278,8 @@
 
   gd.live = {
     state: state,
+    health: health,
+    checkHealth: checkHealth,
     render: render,
     gridStyle: gridStyle,
     onMessage: function (delta, snapshot) {
@@ -215,6 +291,8 @@
       return key;
     },
     onConnected: function (connected) {
+      state.connected = !!connected;
+      if (connected) health.renewals = 0;
       if (connected && state.wasConnected === "lost") catchUp();
       if (connected) state.wasConnected = true;
       else if (state.wasConnected) state.wasConnected = "lost";

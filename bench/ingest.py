@@ -4,16 +4,20 @@ End to end means HTTP into ``grid-dispatch serve``: JSON parsing, validation, lo
 atomic store with its indices and change stream, on a fresh Redis with
 ``appendfsync always``. The baseline is pipelined ``XADD`` of the same records into the
 same Redis, measured in the same run. With ``--chaos`` redis-server is killed with SIGKILL
-midway and restarted on its AOF; afterwards every event that got a 2xx must be there.
+midway (once half the requests are answered) and restarted on its AOF; the figures then count
+the answers by status, during the outage and over the whole run (a 503 is the right answer
+while Redis is away, a 500 never is), and every event that got a 2xx must still be there.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import signal
 import threading
 import time
+from collections import Counter
 
 import orjson
 import redis
@@ -35,6 +39,8 @@ def run(settings, *, batch_events: int, single_events: int, connections: int = 2
     rounds = 1 if chaos else max(1, rounds)
     grids = demo_grid_set(settings.cache_dir)
     reports = sample_reports(grids, batch_events + single_events, seed=3)
+    requests_per_round = -(-batch_events // 1000) + single_events
+    answers = _Answers(halfway=requests_per_round // 2)
     with running_server(settings, server=server, workers=workers,
                         threads=threads) as (base, redis_server, token, pid):
         address = _address(base)
@@ -42,24 +48,26 @@ def run(settings, *, batch_events: int, single_events: int, connections: int = 2
         acked: list[str] = []
         batches: list[dict] = []
         singles: list[dict] = []
-        cpu = _Cpu(server_pid=pid, redis_pid=redis_server.pid)
+        cpu = _Cpu(server_pid=pid, redis=redis_server)
 
         def load() -> None:
+            answers.started = time.time()
             for _ in range(rounds):
                 cpu.mark()
                 batches.append(_batches(address, headers, reports[:batch_events],
-                                        connections, acked) | cpu.per(batch_events))
+                                        connections, acked, answers) | cpu.per(batch_events))
                 cpu.mark()
                 singles.append(_singles(address, headers, reports[batch_events:],
-                                        connections * 8, acked) | cpu.per(single_events))
+                                        connections * 8, acked, answers)
+                               | cpu.per(single_events))
 
         worker = threading.Thread(target=load)
         worker.start()
         # The restart runs on this (main) thread: the kernel's parent-death signal follows
         # the thread that started redis-server, so it must outlive the run.
-        killer = _Chaos(redis_server, after_s=1.0) if chaos else None
+        killer = _Chaos(redis_server, answers) if chaos else None
         if killer:
-            killer.run()
+            killer.run(worker)
         worker.join()
         batch, single = _median(batches), _median(singles)
         if killer and killer.error:
@@ -82,7 +90,7 @@ def run(settings, *, batch_events: int, single_events: int, connections: int = 2
         "acknowledged": len(acked),
         "acknowledged_and_present": present,
         "lost": len(acked) - present,
-        "chaos": killer.report() if killer else None,
+        "chaos": killer.report(lost=len(acked) - present) if killer else None,
         "cpu_count": os.cpu_count(),
     }
 
@@ -98,7 +106,7 @@ def _address(base: str) -> tuple[str, int]:
     return host, int(port)
 
 
-def _batches(address, headers, reports, connections, acked) -> dict:
+def _batches(address, headers, reports, connections, acked, answers) -> dict:
     bodies = [orjson.dumps({"events": reports[i:i + 1000]})
               for i in range(0, len(reports), 1000)]
     wire = [http_load.encode("POST", "/api/v1/events/batch", b, host=address[0],
@@ -107,6 +115,7 @@ def _batches(address, headers, reports, connections, acked) -> dict:
 
     def answer(_i: int, a: http_load.Answer) -> None:
         nonlocal stored, errors
+        answers.add(a.status)
         if a.status in (200, 201):
             ids = [e["id"] for e in orjson.loads(a.body)["events"]]
             acked.extend(ids)
@@ -120,7 +129,7 @@ def _batches(address, headers, reports, connections, acked) -> dict:
             "events_per_s": round(stored / seconds), "failed_requests": errors}
 
 
-def _singles(address, headers, reports, connections, acked) -> dict:
+def _singles(address, headers, reports, connections, acked, answers) -> dict:
     wire = [http_load.encode("POST", "/api/v1/events", orjson.dumps(r), host=address[0],
                              headers=headers) for r in reports]
     latencies: list[float] = []
@@ -128,6 +137,7 @@ def _singles(address, headers, reports, connections, acked) -> dict:
 
     def answer(_i: int, a: http_load.Answer) -> None:
         nonlocal errors
+        answers.add(a.status)
         if a.status in (200, 201):
             acked.append(orjson.loads(a.body)["id"])
             latencies.append(a.seconds)
@@ -145,26 +155,33 @@ def _singles(address, headers, reports, connections, acked) -> dict:
 
 
 class _Cpu:
-    """CPU seconds the server (with its workers), Redis and this client used per event."""
+    """CPU seconds the server (with its workers), Redis and this client used per event.
 
-    def __init__(self, *, server_pid: int, redis_pid: int) -> None:
-        self.server_pid, self.redis_pid = server_pid, redis_pid
+    Redis's figure is None for a phase in which it was restarted (``--chaos``): the new
+    process's counters start again from zero.
+    """
+
+    def __init__(self, *, server_pid: int, redis) -> None:
+        self.server_pid, self.redis = server_pid, redis
         self._at = (0.0, 0.0, 0.0)
+        self._redis_pid = redis.pid
 
     def _now(self) -> tuple[float, float, float]:
-        return (_tree_cpu(self.server_pid), _proc_cpu(self.redis_pid), time.process_time())
+        return (_tree_cpu(self.server_pid), _proc_cpu(self.redis.pid), time.process_time())
 
     def mark(self) -> None:
         self._at = self._now()
+        self._redis_pid = self.redis.pid
         self._stat = _machine()
 
     def per(self, events: int) -> dict:
         now = self._now()
         us = [round((b - a) / max(events, 1) * 1e6, 1) for a, b in zip(self._at, now,
                                                                         strict=True)]
+        redis_us = us[1] if self.redis.pid == self._redis_pid else None
         (busy0, steal0, total0), (busy1, steal1, total1) = self._stat, _machine()
         span = max(total1 - total0, 1)
-        return {"cpu_us_per_event": {"server": us[0], "redis": us[1], "client": us[2]},
+        return {"cpu_us_per_event": {"server": us[0], "redis": redis_us, "client": us[2]},
                 "machine_busy": round((busy1 - busy0) / span, 3),
                 "machine_steal": round((steal1 - steal0) / span, 3)}
 
@@ -223,27 +240,72 @@ def _present(client, ids: list[str]) -> int:
     return found
 
 
+class _Answers:
+    """When each answer came and its status (0: the connection failed before one came)."""
+
+    def __init__(self, *, halfway: int) -> None:
+        self.seen: list[tuple[float, int]] = []
+        self.started = time.time()
+        self.halfway = threading.Event()
+        self._halfway_at = max(1, halfway)
+
+    def add(self, status: int) -> None:
+        self.seen.append((time.time(), status))
+        if len(self.seen) >= self._halfway_at:
+            self.halfway.set()
+
+    def between(self, start: float, end: float) -> list[int]:
+        return [status for at, status in self.seen if start <= at <= end]
+
+
+def _by_status(statuses: list[int]) -> dict:
+    """Answers by what they were: a 503 tells the client to retry, a 500 is a bug."""
+    counts = Counter(statuses)
+    server_errors = sum(n for s, n in counts.items() if s >= 500)
+    return {"answers": len(statuses),
+            "succeeded": sum(n for s, n in counts.items() if 200 <= s < 300),
+            "503": counts[503], "500": counts[500],
+            "other_5xx": server_errors - counts[503] - counts[500],
+            "other": sum(n for s, n in counts.items() if 0 < s < 200 or 300 <= s < 500),
+            "no_answer": counts[0],
+            "by_status": {str(s): n for s, n in sorted(counts.items())}}
+
+
 class _Chaos:
-    """Kills redis-server with SIGKILL after a while, then restarts it on the same AOF."""
+    """Kills redis-server with SIGKILL once half the requests are answered, then restarts it
+    on the same port and AOF."""
 
-    def __init__(self, server, *, after_s: float) -> None:
-        self.server, self.after_s = server, after_s
-        self.killed_at = self.restarted_after_s = self.error = None
+    def __init__(self, server, answers: _Answers, *, down_s: float = 0.5) -> None:
+        self.server, self.answers, self.down_s = server, answers, down_s
+        self.killed_at = self.back_at = self.error = None
 
-    def run(self) -> None:
-        time.sleep(self.after_s)
-        os.kill(self.server.pid, signal.SIGKILL)
-        self.server._proc.wait()
+    def run(self, load: threading.Thread) -> None:
+        while not self.answers.halfway.wait(0.2):
+            if not load.is_alive():
+                return
         self.killed_at = time.time()
-        self.server._proc = None
-        time.sleep(0.5)
+        os.kill(self.server.pid, signal.SIGKILL)
+        self.server.stop()  # reaps it; port and data folder stay for the restart
+        time.sleep(self.down_s)
         try:
             self.server.start(timeout=60)
         except Exception as exc:  # report it in the figures rather than die silently
             self.error = f"{type(exc).__name__}: {exc}"
             return
-        self.restarted_after_s = round(time.time() - self.killed_at, 2)
+        self.back_at = time.time()
 
-    def report(self) -> dict:
-        return {"killed_after_s": self.after_s, "restarted_after_s": self.restarted_after_s,
-                "restart_error": self.error}
+    def report(self, *, lost: int) -> dict:
+        """The outage is from the kill until the restarted server answered PING."""
+        killed = self.killed_at if self.killed_at is not None else math.inf
+        back = self.back_at if self.back_at is not None else math.inf
+        during = _by_status(self.answers.between(killed, back))
+        overall = _by_status([status for _, status in self.answers.seen])
+        return {"killed_after_s": _since(self.answers.started, self.killed_at),
+                "outage_s": _since(self.killed_at, self.back_at),
+                "restart_error": self.error,
+                "answers_during_outage": during, "answers_whole_run": overall,
+                "answered_500": overall["500"], "acknowledged_lost": lost}
+
+
+def _since(start: float | None, end: float | None) -> float | None:
+    return None if start is None or end is None else round(end - start, 2)

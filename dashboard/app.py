@@ -4,16 +4,22 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import threading
+import time
+from html import escape
 from pathlib import Path
 
 import dash
+import redis
 from dash import html
-from flask import Blueprint
+from flask import Blueprint, Response, current_app, jsonify, request
 from flask_socketio import SocketIO
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from dashboard import live, login
+from dashboard.i18n import pick_lang, t
 from dashboard.runtime import Runtime
+from dispatch.store import StoreError
 
 
 def assets_dir() -> Path:
@@ -53,6 +59,7 @@ def create_app(*, runtime: Runtime, live_feed: bool = True) -> dash.Dash:
     _register_api(app.server)
     login.install(app.server)
     _json_errors(app.server)
+    _outage_answers(app.server)
     if live_feed:
         socketio = SocketIO(app.server, async_mode="threading", logger=False,
                             engineio_logger=False)
@@ -60,7 +67,7 @@ def create_app(*, runtime: Runtime, live_feed: bool = True) -> dash.Dash:
     else:
         app.server.extensions["grid_dispatch_live"] = live.LiveHub(socketio=None,
                                                                    runtime=runtime)
-    _register_pages()
+    _register_pages(app)
     app.layout = html.Div(dash.page_container, id="root")
     _serve_local_tiles(app, settings)
     return app
@@ -80,18 +87,7 @@ def _register_api(server) -> None:
 
 
 def _json_errors(server) -> None:
-    from flask import jsonify, request
     from werkzeug.exceptions import HTTPException
-
-    from dispatch.store import StoreError
-
-    @server.errorhandler(StoreError)
-    def store_down(exc: StoreError):
-        resp = jsonify(error="unavailable", message=f"storage unavailable, retry: {exc}",
-                       field=None)
-        resp.status_code = 503
-        resp.headers["Retry-After"] = "1"
-        return resp
 
     @server.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
@@ -105,10 +101,129 @@ def _json_errors(server) -> None:
         return resp
 
 
-def _register_pages() -> None:
+#: What a Redis outage raises: the store's own error, or the client's (refused, reset, timed
+#: out, or LOADING while a restarted server replays its AOF).
+OUTAGE_ERRORS: tuple[type[Exception], ...] = (StoreError, redis.RedisError)
+RETRY_AFTER_API_S = 1
+RETRY_AFTER_PAGE_S = 5
+#: Paths whose callers read JSON: the APIs, Dash's callbacks, the OpenAPI document.
+JSON_PREFIXES = ("/api/", "/open311/", "/_dash-", "/openapi.json", "/healthz")
+_OUTAGE_LOG_EVERY_S = 5.0
+
+
+def outage_cause(exc: BaseException) -> str:
+    """What failed, in words fit for anyone to read (no addresses, no internals)."""
+    err: BaseException | None = exc
+    while err is not None:
+        if isinstance(err, redis.BusyLoadingError):
+            return "redis is loading its data"
+        if isinstance(err, redis.TimeoutError):
+            return "redis timed out"
+        if isinstance(err, redis.ConnectionError):
+            return "redis unreachable"
+        if isinstance(err, redis.RedisError):
+            return "redis refused the operation"
+        err = err.__cause__
+    return "redis error"
+
+
+def outage_message(exc: BaseException) -> str:
+    """The sentence every channel answers an outage with: the cause, and that retrying helps."""
+    return f"data service unavailable ({outage_cause(exc)}), retry"
+
+
+def _outage_answers(server) -> None:
+    """The one place a Redis outage becomes an answer: 503 with Retry-After, never a 500.
+
+    It covers errors raised in views, in before-request hooks (the sign-in guard, whose
+    user lookup reads Redis) and in Dash callbacks. Each channel gets its own shape: JSON
+    for the APIs and callbacks, the GeoReport error array for Open311, the residents' page
+    for the form, and a small self-refreshing page in the screen's language elsewhere.
+    """
+    from dashboard.api import open311, resident
+
+    channels = {"open311": (open311.unavailable, RETRY_AFTER_API_S),
+                "resident": (resident.unavailable, RETRY_AFTER_PAGE_S)}
+
+    def unavailable(exc: Exception):
+        login.signed_out_for_this_request()
+        _log_outage(exc)
+        message = outage_message(exc)
+        channel = channels.get(request.blueprint or "")
+        if channel is not None:
+            render, retry = channel
+            response = render(message)
+        elif _wants_json():
+            response = jsonify(error="unavailable", message=message, field=None)
+            retry = RETRY_AFTER_API_S
+        else:
+            response, retry = _outage_page(), RETRY_AFTER_PAGE_S
+        response.status_code = 503
+        response.headers["Retry-After"] = str(retry)
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    for error in OUTAGE_ERRORS:
+        server.register_error_handler(error, unavailable)
+
+
+def _wants_json() -> bool:
+    if request.path.startswith(JSON_PREFIXES) or request.is_json:
+        return True
+    return request.accept_mimetypes.best_match(["text/html", "application/json"]) \
+        == "application/json"
+
+
+_OUTAGE_PAGE = """<!doctype html>
+<html lang="{lang}"><head><meta charset="utf-8">
+<meta http-equiv="refresh" content="{retry}">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title} · {centre}</title>
+<link rel="stylesheet" href="/assets/theme.css"></head>
+<body class="login-body"><main class="login-card outage-card" role="alert">
+<h1>{centre}</h1><p class="outage-title">{title}</p><p class="login-sub">{retrying}</p>
+</main></body></html>"""
+
+
+def _outage_page() -> Response:
+    """A page that says what is wrong and reloads itself; it reads nothing from Redis."""
+    settings = current_app.extensions["grid_dispatch"].settings
+    lang = pick_lang(request.args.get("lang"), request.cookies.get("lang"),
+                     default=settings.language)
+    centre = settings.centre_name_en if lang == "en" else settings.centre_name
+    body = _OUTAGE_PAGE.format(lang=lang, retry=RETRY_AFTER_PAGE_S, centre=escape(centre),
+                               title=escape(t("outage.title", lang)),
+                               retrying=escape(t("outage.retrying", lang)))
+    return Response(body, mimetype="text/html")
+
+
+class _OutageLog:
+    """One log line per few seconds while Redis is down, with how many requests it cost."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._last = float("-inf")
+        self._since = 0
+
+    def __call__(self, exc: Exception) -> None:
+        now = time.monotonic()
+        with self._lock:
+            self._since += 1
+            if now - self._last < _OUTAGE_LOG_EVERY_S:
+                return
+            count, self._since, self._last = self._since, 0, now
+        current_app.logger.warning("data service unavailable: %d request(s) answered 503; "
+                                   "last: %s %s: %s", count, request.method, request.path, exc)
+
+
+_log_outage = _OutageLog()
+
+
+def _register_pages(app: dash.Dash) -> None:
     from dashboard.pages import situation
 
     dash.register_page("situation", path="/", layout=situation.layout, title="态势图")
+    situation.callbacks.register(app)
 
 
 def _serve_local_tiles(app: dash.Dash, settings) -> None:

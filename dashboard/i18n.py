@@ -100,6 +100,9 @@ _TEXT: dict[str, tuple[str, str]] = {
     "filter.overdue": ("超时", "Overdue"),
     "filter.urgent": ("紧急", "Urgent"),
     "banner.offline": ("连接中断，正在重连…", "Disconnected — reconnecting…"),
+    "outage.title": ("数据服务不可用", "Data service unavailable"),
+    "outage.retrying": ("正在重试，恢复后本页会自动刷新。",
+                        "Retrying; this page reloads by itself when the service is back."),
     "move.done": ("已更新", "Updated"),
     "lang.switch": ("EN", "中文"),
     "district": ("郫都区", "Pidu District"),
@@ -116,6 +119,14 @@ _TEXT: dict[str, tuple[str, str]] = {
 def t(key: str, lang: Lang) -> str:
     zh, en = _TEXT[key]
     return en if lang == "en" else zh
+
+
+def pick_lang(*candidates: str | None, default: Lang) -> Lang:
+    """The first candidate that names a language we speak (query, cookie, …), else ``default``."""
+    for value in candidates:
+        if value in ("zh", "en"):
+            return value  # type: ignore[return-value]
+    return default
 
 
 def tier_label(tier: str, lang: Lang) -> str:

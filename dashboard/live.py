@@ -17,14 +17,17 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+import shapely
 from flask import request
 from flask_login import current_user
 from flask_socketio import SocketIO, join_room
+from socketio.exceptions import ConnectionRefusedError as Refused
 
 from dispatch.auth import AuthError
 from dispatch.events import LIVE_HASH_FIELDS, live_view
 from dispatch.intake import Actor
 from dispatch.models import Role, Status
+from geo.crs import CoordSystem, from_wgs84
 
 log = logging.getLogger(__name__)
 NAMESPACE = "/live"
@@ -35,6 +38,9 @@ SNAPSHOT_LIMIT = 5000
 #: What a delta keeps of each change: the event's state travels in ``events``, the full
 #: record (actor, role, time, reason) stays in the stream and the event's timeline.
 CHANGE_KEYS = ("kind", "id", "before", "after", "tier", "count")
+#: Pause between tries while Redis is away: short enough to resume within a second of its
+#: return, long enough not to spin.
+RETRY_S = 0.5
 
 
 def street_room(code: str) -> str:
@@ -53,6 +59,7 @@ class LiveHub:
     _outbox: queue.Queue = field(default_factory=queue.Queue)
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
+    _send_outage: _Outage = field(default_factory=lambda: _Outage("sending a delta"))
 
     # --- catch-up --------------------------------------------------------------------
     def snapshot(self, *, street: str | None = None) -> dict:
@@ -61,7 +68,7 @@ class LiveHub:
         store = self.runtime.store.events
         now = self.runtime.clock.now()
         index = f"idx:street:{street}" if street else "idx:all"
-        views = [live_view(h, now=now) for h in store.get_many(
+        views = [self._placed(live_view(h, now=now)) for h in store.get_many(
             store.ids(index, limit=SNAPSHOT_LIMIT))]
         return {"kind": "snapshot", "seq": seq, "prev": seq, "changes": [],
                 "events": [v for v in views if Status(v["status"]).open]}
@@ -90,10 +97,12 @@ class LiveHub:
         """Read the stream continuously; hand what a tick gathered to the sender thread.
 
         Reading and sending overlap, so a slow send never delays the next tick's reading,
-        and ticks stay on a fixed 250 ms beat.
+        and ticks stay on a fixed 250 ms beat. A Redis outage only pauses the loop: it
+        reads on from the last entry it got once Redis answers again, so nothing is skipped.
         """
         reader = self.runtime.store.changes_reader
-        position = self._start = reader.head()
+        outage = _Outage("reading the change stream")
+        position = self._start = self._head(reader, outage)
         threading.Thread(target=self._send_loop, name="live-send", daemon=True).start()
         pending: list = []
         flush_at = time.monotonic() + self.tick_s
@@ -101,12 +110,13 @@ class LiveHub:
             try:
                 block = max(1, int((flush_at - time.monotonic()) * 1000))
                 got = reader.wait(position, block_ms=block)
-            except Exception:  # a dropped Redis connection must not kill the feed
+            except Exception as exc:  # a dropped Redis connection must not kill the feed
                 if self._stop.is_set():
                     break
-                log.exception("live feed: reading the change stream failed; retrying")
-                time.sleep(1.0)
+                outage.failed(exc)
+                self._stop.wait(RETRY_S)
                 continue
+            outage.over()
             if got:
                 pending += got
                 position = got[-1][0]
@@ -116,33 +126,59 @@ class LiveHub:
                     pending = []
                 flush_at = max(flush_at + self.tick_s, time.monotonic())
 
-    def _send_loop(self) -> None:
+    def _head(self, reader, outage: _Outage) -> str:
+        """Where the tail starts; waits for Redis if it is away when the process starts."""
         while not self._stop.is_set():
             try:
-                entries = self._outbox.get(timeout=0.5)
-            except queue.Empty:
+                head = reader.head()
+            except Exception as exc:
+                outage.failed(exc)
+                self._stop.wait(RETRY_S)
                 continue
+            outage.over()
+            return head
+        return "0-0"
+
+    def _send_loop(self) -> None:
+        held: list = []  # read but not yet sent: Redis went away while shaping the delta
+        while not self._stop.is_set():
+            try:
+                entries = held + self._outbox.get(timeout=0.5)
+            except queue.Empty:
+                if not held:
+                    continue
+                entries = held
             while not self._outbox.empty():  # behind? send what is queued as one delta
                 entries += self._outbox.get_nowait()
-            try:
-                self._broadcast(entries)
-            except Exception:
-                log.exception("live feed: sending a delta failed")
+            held = self._send(entries)
+
+    def _send(self, entries: list) -> list:
+        """Send one delta per room; returns what must be tried again (a store outage)."""
+        try:
+            self._broadcast(entries)
+        except _outage_errors() as exc:
+            self._send_outage.failed(exc)
+            self._stop.wait(RETRY_S)
+            return entries
+        except Exception:
+            log.exception("live feed: sending a delta failed")
+        self._send_outage.over()
+        return []
 
     def _broadcast(self, entries: list) -> None:
+        """Reads every changed event first, so a failed read leaves no room marked as sent."""
         by_room: dict[str, list] = defaultdict(list)
         for sid, fields in entries:
             by_room[DISTRICT].append((sid, fields))
             if fields.get("street"):
                 by_room[street_room(fields["street"])].append((sid, fields))
-        views = None  # each changed event read and shaped once per tick, if anyone listens
+        heard = {room for room in by_room if self._listeners(room)}
+        views = self._views(entries) if heard else {}  # each changed event read once a tick
         for room, items in by_room.items():
             seq = items[-1][0]
             prev = self._prev.get(room, self._start)
             self._prev[room] = seq
-            if self._listeners(room):
-                if views is None:
-                    views = self._views(entries)
+            if room in heard:
                 delta = self._delta(items, prev=prev, seq=seq, views=views)
                 self.socketio.emit("delta", delta, to=room, namespace=NAMESPACE)
 
@@ -154,7 +190,17 @@ class LiveHub:
         ids = list(dict.fromkeys(f["id"] for _, f in entries if f.get("id")))
         now = self.runtime.clock.now()
         rows = self.runtime.store.events.fields_many(ids, LIVE_HASH_FIELDS)
-        return {h["id"]: live_view(h, now=now) for h in rows}
+        return {h["id"]: self._placed(live_view(h, now=now)) for h in rows}
+
+    def _placed(self, view: dict) -> dict:
+        """Adds where the map draws the event (``location.map``, [lon, lat]) when the map is
+        not in WGS-84: under GCJ-02 tiles the grids are shifted, and the marker with them."""
+        coords = self.runtime.display_coords
+        if coords is not CoordSystem.WGS84:
+            loc = view["location"]
+            point = from_wgs84([shapely.Point(loc["lon"], loc["lat"])], coords)[0]
+            loc["map"] = [round(point.x, 7), round(point.y, 7)]
+        return view
 
     def _delta(self, entries: list, *, prev: str, seq: str,
                views: dict[str, dict] | None = None) -> dict:
@@ -177,19 +223,64 @@ def install(socketio: SocketIO, runtime) -> LiveHub:
 
     @socketio.on("connect", namespace=NAMESPACE)
     def on_connect(auth=None):
-        actor = _identify(runtime, auth)
-        if actor is None or actor.role not in LIVE_ROLES:
-            raise ConnectionRefusedError("unauthorized: sign in or pass auth={'token': …}")
-        street = (auth or {}).get("street") if isinstance(auth, dict) else None
-        join_room(street_room(street) if street else DISTRICT)
-        join_room(f"role:{actor.role.value}")
-        since = (auth or {}).get("since") if isinstance(auth, dict) else None
-        first = hub.since(str(since), street=street) if since else hub.snapshot(street=street)
-        socketio.emit(first["kind"], first, to=request.sid, namespace=NAMESPACE)
+        try:
+            actor = _identify(runtime, auth)
+            if actor is None or actor.role not in LIVE_ROLES:
+                raise ConnectionRefusedError("unauthorized: sign in or pass auth={'token': …}")
+            _welcome(socketio, hub, actor, auth if isinstance(auth, dict) else {})
+        except _outage_errors() as exc:
+            raise Refused(_outage_message(exc), {"error": "unavailable"}) from exc
 
     hub.start()
     runtime.on_close(hub.stop)
     return hub
+
+
+def _welcome(socketio: SocketIO, hub: LiveHub, actor: Actor, auth: dict) -> None:
+    """Join the client's rooms and send it what it lacks: a snapshot, or the changes since."""
+    street = auth.get("street")
+    join_room(street_room(street) if street else DISTRICT)
+    join_room(f"role:{actor.role.value}")
+    since = auth.get("since")
+    first = hub.since(str(since), street=street) if since else hub.snapshot(street=street)
+    socketio.emit(first["kind"], first, to=request.sid, namespace=NAMESPACE)
+
+
+def _outage_errors() -> tuple[type[Exception], ...]:
+    """What a Redis outage raises; defined beside the HTTP translation (which imports us)."""
+    from dashboard.app import OUTAGE_ERRORS
+
+    return OUTAGE_ERRORS
+
+
+def _outage_message(exc: BaseException) -> str:
+    from dashboard.app import outage_message
+
+    return outage_message(exc)
+
+
+class _Outage:
+    """Logs a Redis outage once when it starts and once when it ends, not once a retry."""
+
+    def __init__(self, doing: str) -> None:
+        self.doing = doing
+        self.since: float | None = None
+
+    def failed(self, exc: Exception) -> None:
+        if self.since is None:
+            self.since = time.monotonic()
+            log.warning("live feed: %s failed (%s: %s); retrying every %.1f s", self.doing,
+                        type(exc).__name__, exc, RETRY_S, exc_info=not _is_outage(exc))
+
+    def over(self) -> None:
+        if self.since is not None:
+            log.info("live feed: %s works again after %.1f s", self.doing,
+                     time.monotonic() - self.since)
+            self.since = None
+
+
+def _is_outage(exc: Exception) -> bool:
+    return isinstance(exc, _outage_errors())
 
 
 def _identify(runtime, auth) -> Actor | None:

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
+import redis
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from dispatch.intake import Actor
 from dispatch.models import Role
+from dispatch.store import StoreError
 from dispatch.store.auth import AuthStore
 
 TOKEN_CACHE_S = 5.0
@@ -23,7 +27,18 @@ class AuthError(PermissionError):
         self.status = status
 
 
+@contextmanager
+def _store(what: str) -> Iterator[None]:
+    """Redis failing under an identity lookup is an outage (HTTP 503), not a refusal."""
+    try:
+        yield
+    except redis.RedisError as exc:
+        raise StoreError(f"could not {what}: {exc}") from exc
+
+
 class Auth:
+    """Every method raises StoreError when Redis cannot answer, AuthError when it says no."""
+
     def __init__(self, store: AuthStore) -> None:
         self._store = store
         self._cache: dict[str, tuple[Actor, float]] = {}
@@ -33,23 +48,27 @@ class Auth:
             raise ValueError(f"user name {name!r} must be letters, digits, '-' or '_'")
         if len(password) < 8:
             raise ValueError("password must have at least 8 characters")
-        self._store.put_user(name, role=Role(role).value, display=display,
-                             password_hash=generate_password_hash(password))
+        with _store("store the user"):
+            self._store.put_user(name, role=Role(role).value, display=display,
+                                 password_hash=generate_password_hash(password))
 
     def check_password(self, name: str, password: str) -> Actor:
-        user = self._store.user(name)
+        with _store("look up the user"):
+            user = self._store.user(name)
         if not user or not check_password_hash(user["password_hash"], password):
             raise AuthError("wrong user name or password")
         return Actor(name=name, role=Role(user["role"]))
 
     def user(self, name: str) -> Actor | None:
-        user = self._store.user(name)
+        with _store("look up the user"):
+            user = self._store.user(name)
         return Actor(name=name, role=Role(user["role"])) if user else None
 
     def create_token(self, *, name: str, role: Role) -> str:
         """A new bearer token; only its hash is kept, so this is the one time it is seen."""
         token = "gd_" + secrets.token_urlsafe(32)
-        self._store.put_token(token, name=name, role=Role(role).value)
+        with _store("store the token"):
+            self._store.put_token(token, name=name, role=Role(role).value)
         return token
 
     def from_token(self, token: str) -> Actor:
@@ -59,7 +78,8 @@ class Auth:
         hit = self._cache.get(token)
         if hit and now - hit[1] < TOKEN_CACHE_S:
             return hit[0]
-        record = self._store.token(token)
+        with _store("look up the token"):
+            record = self._store.token(token)
         if not record:
             self._cache.pop(token, None)
             raise AuthError("unknown or revoked token")

@@ -84,6 +84,18 @@ def operator_login(redis_server):
     return OPERATOR
 
 
+def _healthy(base: str) -> bool:
+    """Ready means answering: the port is bound before the app has finished starting."""
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"{base}/healthz", timeout=2) as resp:
+            return resp.status == 200
+    except (OSError, urllib.error.URLError):
+        return False
+
+
 class ServerProcess:
     """One ``grid-dispatch serve`` process on a given port and Redis; can be killed and
     started again on the same port."""
@@ -105,11 +117,9 @@ class ServerProcess:
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 pytest.fail(f"grid-dispatch serve exited:\n{log.read_text()}")
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+            if _healthy(self.url):
                 return self
-            except OSError:
-                time.sleep(0.2)
+            time.sleep(0.2)
         self.proc.kill()
         pytest.fail(f"grid-dispatch serve did not listen:\n{log.read_text()}")
 

@@ -29,7 +29,6 @@ from dispatch.open311 import (
 from dispatch.open311_intake import report_from_form, spec_errors
 from dispatch.open311_query import RequestQuery, find_requests, parse_query
 from dispatch.open311_xml import to_xml
-from dispatch.store import StoreError
 
 bp = Blueprint("open311", __name__)
 
@@ -163,13 +162,9 @@ def unknown(rest: str):
                     ".xml; start at discovery.json)"))
 
 
-@bp.errorhandler(StoreError)
-def store_down(exc: StoreError):
-    """Redis unreachable: the spec's error array, and a status that tells clients to retry."""
-    resp = errors(_fmt_of_path(), Open311Error.one(503, "service", f"storage unavailable, "
-                                                   f"retry: {exc}"))
-    resp.headers["Retry-After"] = "1"
-    return resp
+def unavailable(message: str) -> Response:
+    """Redis unreachable (answered by the app's outage handler): the spec's error array."""
+    return errors(_fmt_of_path(), Open311Error.one(503, "service", message))
 
 
 @bp.errorhandler(HTTPException)

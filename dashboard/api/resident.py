@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from flask import Blueprint, current_app, request
+from flask import Blueprint, Response, current_app, request
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import TooManyRequests
 
@@ -32,7 +32,6 @@ from dashboard.resident.token import FormToken, FormTokenError
 from dashboard.runtime import Runtime
 from dispatch.intake import Actor, IntakeError
 from dispatch.models import EventIn, Role, Severity, Status, categories
-from dispatch.store import StoreError
 from dispatch.workflow import limit_minutes
 from geo.grids import GridRef
 
@@ -106,10 +105,9 @@ def _too_many(exc: TooManyRequests) -> ResponseReturnValue:
     return response
 
 
-@bp.errorhandler(StoreError)
-def _unavailable(exc: StoreError) -> ResponseReturnValue:
-    current_app.logger.warning("resident report not stored: %s", exc)
-    return _page("unavailable"), 503, {"Retry-After": "5"}
+def unavailable(_message: str) -> Response:
+    """Redis unreachable (answered by the app's outage handler): nothing was saved, say so."""
+    return current_app.make_response(_page("unavailable"))
 
 
 def _runtime() -> Runtime:

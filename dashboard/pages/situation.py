@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import dash
 import dash_leaflet as dl
-from dash import ALL, Input, Output, State, callback, clientside_callback, dcc, html
+import shapely
+from dash import ALL, Input, Output, State, dcc, html
 from dash_socketio import DashSocketIO
 from flask import current_app
 from flask_login import current_user
@@ -15,10 +16,12 @@ from dashboard.components.event_panel import event_panel
 from dashboard.components.events import event_panel_shell, events_column, events_layer
 from dashboard.components.tiles import tile_layers
 from dashboard.i18n import Lang, t
+from dashboard.pages.callbacks import PageCallbacks
 from dispatch.intake import Actor
 from dispatch.models import Role, Status
 from dispatch.store.events import EventNotFoundError
 from dispatch.workflow import TransitionError
+from geo.crs import from_wgs84
 from geo.grids import UnknownGridError
 from geo.model import street_names
 
@@ -26,6 +29,7 @@ from geo.model import street_names
 #: which layer finished loading first.
 PANES = {"micro": 410, "general": 420, "total": 430, "streets": 440}
 MODES = ("auto", "total", "general", "micro")
+callbacks = PageCallbacks()
 
 
 def _runtime():
@@ -98,7 +102,8 @@ def _mode_buttons(lang: Lang) -> list[html.Button]:
 
 def _map(runtime) -> html.Div:
     counts = runtime.grids.summary()["counts"]
-    minx, miny, maxx, maxy = runtime.grids.frame.total_bounds
+    extent = shapely.box(*runtime.grids.frame.total_bounds)
+    minx, miny, maxx, maxy = from_wgs84([extent], runtime.display_coords)[0].bounds
     fn = "gridDispatch.map."
     bounds = [[miny, minx], [maxy, maxx]]
     layers = []
@@ -114,9 +119,12 @@ def _map(runtime) -> html.Div:
             name=name, style={"zIndex": z},
         ))
     layers.append(dl.Pane(events_layer(), name="events", style={"zIndex": 460}))
+    tiles = tile_layers(runtime.settings)
+    # Tile licences (OpenStreetMap's among them) require their attribution on the map.
+    credits = [dl.AttributionControl(prefix="", position="bottomright")] if tiles else []
     return html.Div([
         dl.Map(
-            [*tile_layers(runtime.settings), *layers, dl.ScaleControl(imperial=False)],
+            [*tiles, *layers, dl.ScaleControl(imperial=False), *credits],
             id="map", preferCanvas=True, center=[(miny + maxy) / 2, (minx + maxx) / 2], zoom=11,
             zoomSnap=0.25, zoomDelta=0.5, minZoom=9, maxZoom=19, attributionControl=False,
             style={"width": "100%", "height": "100%"},
@@ -139,7 +147,7 @@ def _panel() -> html.Aside:
     )
 
 
-@callback(
+@callbacks.callback(
     Output("figures", "children"),
     Output("brand", "children"),
     *[Output(f"mode-{m}", "children") for m in MODES],
@@ -190,7 +198,7 @@ def _street_items(runtime, lang: Lang) -> list:
     return items
 
 
-@callback(
+@callbacks.callback(
     Output("panel-body", "children"),
     Output("grid-panel", "className"),
     Input("selected-grid", "data"),
@@ -212,37 +220,37 @@ def _lang(value: str | None, runtime) -> Lang:
     return value if value in ("zh", "en") else runtime.settings.language
 
 
-clientside_callback(
+callbacks.clientside(
     dash.ClientsideFunction("grid_ui", "toggleLang"),
     Output("lang", "data"),
     Input("lang-toggle", "n_clicks"),
     State("lang", "data"),
     prevent_initial_call=True,
 )
-clientside_callback(
+callbacks.clientside(
     dash.ClientsideFunction("grid_ui", "clock"),
     Output("clock", "children"),
     Input("clock-tick", "n_intervals"),
 )
-clientside_callback(
+callbacks.clientside(
     dash.ClientsideFunction("grid_map", "setMode"),
     Output("tier-mode-applied", "data"),
     *[Input(f"mode-{m}", "n_clicks") for m in MODES],
 )
-clientside_callback(
+callbacks.clientside(
     dash.ClientsideFunction("grid_map", "clearSelection"),
     Output("selected-grid", "data"),
     Input("panel-close", "n_clicks"),
     prevent_initial_call=True,
 )
-clientside_callback(
+callbacks.clientside(
     dash.ClientsideFunction("grid_ui", "applyLang"),
     Output("lang-toggle", "children"),
     Input("lang", "data"),
 )
 
 
-@callback(
+@callbacks.callback(
     Output("event-panel-body", "children"),
     Output("event-panel", "className"),
     Input("selected-event", "data"),
@@ -263,7 +271,7 @@ def _render_event(selected: dict | None, lang: str | None, _applied):
     return event_panel(view, lang=lang, role=role), "grid-panel event-panel"
 
 
-@callback(
+@callbacks.callback(
     Output("move-result", "children"),
     Input({"type": "event-move", "to": ALL, "event": ALL}, "n_clicks"),
     State("move-reason", "value"),
@@ -285,24 +293,24 @@ def _move(clicks, reason, lang):
     return t("move.done", lang)
 
 
-clientside_callback(
+callbacks.clientside(
     dash.ClientsideFunction("grid_live", "onMessage"),
     Output("live-applied", "data"),
     Input("live", "data-delta"),
     Input("live", "data-snapshot"),
     prevent_initial_call=True,
 )
-clientside_callback(
+callbacks.clientside(
     dash.ClientsideFunction("grid_live", "onConnected"),
     Output("live-banner", "className"),
     Input("live", "connected"),
 )
-clientside_callback(
+callbacks.clientside(
     dash.ClientsideFunction("grid_live", "setFilter"),
     Output("event-queue", "className"),
     *[Input(f"filter-{f}", "n_clicks") for f in ("all", "overdue", "urgent")],
 )
-clientside_callback(
+callbacks.clientside(
     dash.ClientsideFunction("grid_live", "closePanel"),
     Output("selected-event", "data"),
     Input("event-panel-close", "n_clicks"),

@@ -13,11 +13,16 @@ from functools import partial
 
 from flask import Blueprint, Flask, request
 from flask_limiter import Limiter
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 #: Per client: enough for a family reporting a few things, too few for a flood.
 POST_LIMITS = "5 per minute;30 per hour"
 KEY_PREFIX = "grid-dispatch:resident"
 EXTENSION = "grid_dispatch_resident_limiter"
+#: The limit's own Redis client: a counter is tiny, so a slow answer means Redis is gone.
+STORAGE_OPTIONS = {"socket_connect_timeout": 1.0, "socket_timeout": 1.0,
+                   "retry": Retry(NoBackoff(), 1)}
 
 
 def client_key() -> str:
@@ -45,12 +50,15 @@ def init_limiter(app: Flask, *, blueprint: Blueprint, redis_url: str,
                  limits: str = POST_LIMITS) -> Limiter:
     """Limit POSTs to ``blueprint`` on ``app``; the limiter is kept in ``app.extensions``.
 
-    With Redis down the limit is skipped (and logged) rather than failing the request: the
-    report then fails to store anyway, and the resident gets the "try again" page for that.
+    With Redis down the limit is counted in this process's memory until Redis answers again
+    (checked now and then), so the form neither fails with a 500 nor goes unlimited; the
+    report itself then fails to store, and the resident gets the "try again" page for that.
+    Short timeouts and a single retry keep a dead Redis from holding each POST for seconds.
     """
     limiter = Limiter(client_key, app=app, storage_uri=storage_uri(redis_url),
-                      strategy="moving-window", key_prefix=KEY_PREFIX, default_limits=[],
-                      swallow_errors=True)
+                      storage_options=STORAGE_OPTIONS, strategy="moving-window",
+                      key_prefix=KEY_PREFIX, default_limits=[], swallow_errors=True,
+                      in_memory_fallback_enabled=True)
     limiter.limit(limits, methods=["POST"])(blueprint)
     _scope_to(app, limiter, blueprint.name)
     app.extensions[EXTENSION] = limiter

@@ -63,3 +63,25 @@ def test_bench_ingest_runs_end_to_end(demo_grids, cache_dir):
     assert figures["lost"] == 0
     assert figures["batch_endpoint"]["cpu_us_per_event"]["server"] > 0
     assert figures["raw_pipelined_xadd"]["events"] == 2000
+
+
+def test_answers_are_counted_by_what_they_mean():
+    from bench.ingest import _by_status
+
+    counts = _by_status([201, 201, 200, 503, 503, 500, 502, 401, 0])
+    assert counts["answers"] == 9 and counts["succeeded"] == 3
+    assert (counts["503"], counts["500"], counts["other_5xx"]) == (2, 1, 1)
+    assert counts["other"] == 1 and counts["no_answer"] == 1
+    assert counts["by_status"] == {"0": 1, "200": 1, "201": 2, "401": 1, "500": 1, "502": 1,
+                                   "503": 2}
+
+
+def test_bench_ingest_chaos_answers_503_never_500_and_loses_nothing(demo_grids, cache_dir):
+    figures = run(Settings(cache_dir=cache_dir), batch_events=2000, single_events=400,
+                  rounds=1, workers=2, chaos=True)
+    chaos = figures["chaos"]
+    assert chaos["restart_error"] is None and chaos["outage_s"] > 0
+    assert chaos["answers_whole_run"]["answers"] == 2 + 400
+    assert chaos["answered_500"] == 0 and chaos["answers_whole_run"]["other_5xx"] == 0
+    assert chaos["acknowledged_lost"] == figures["lost"] == 0
+    assert figures["acknowledged"] == figures["acknowledged_and_present"] > 0
