@@ -8,13 +8,14 @@ import time
 import geopandas as gpd
 import numpy as np
 
-from geo.catalog import demo_grid_set
 from geo.locate import OUTSIDE, Locator
 from geo.model import WGS84, Tier
 
 
 def run(settings, *, points: int, seed: int) -> dict:
-    grids = demo_grid_set(settings.cache_dir)
+    from dashboard.runtime import grids_for
+
+    grids = grids_for(settings)
     micro = grids.tier(Tier.MICRO)
     rng = np.random.default_rng(seed)
     minx, miny, maxx, maxy = micro.total_bounds

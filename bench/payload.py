@@ -5,13 +5,14 @@ from __future__ import annotations
 import gzip
 import time
 
-from geo.catalog import demo_grid_set
 from geo.model import Tier
 from geo.payload import build_tier, to_json_bytes
 
 
 def run(settings) -> dict:
-    grids = demo_grid_set(settings.cache_dir)
+    from dashboard.runtime import grids_for
+
+    grids = grids_for(settings)
     t0 = time.perf_counter()
     tiers = {t: build_tier(grids, t) for t in Tier}
     build_s = time.perf_counter() - t0

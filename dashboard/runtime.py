@@ -5,6 +5,7 @@ One owner for each side effect: the embedded Redis child is started and stopped 
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -14,7 +15,7 @@ from dashboard.settings import Settings
 from dispatch.auth import Auth
 from dispatch.events import EventService
 from dispatch.intake import Intake
-from dispatch.redis_server import EmbeddedRedis
+from dispatch.redis_server import attach_or_start, read_record
 from dispatch.store import Store
 from dispatch.workflow import Clock, SystemClock
 from geo.catalog import demo_grid_set, load_grid_set
@@ -34,6 +35,8 @@ class Runtime:
     store: Store
     grids: GridSet
     redis_url: str
+    #: Who runs the embedded Redis when another process on the same data folder owns it.
+    redis_owner: dict | None = None
     _stack: ExitStack = field(default_factory=ExitStack, repr=False)
 
     clock: Clock = field(default_factory=SystemClock)
@@ -55,9 +58,22 @@ class Runtime:
         return Auth(self.store.auth)
 
     @cached_property
+    def display_coords(self) -> CoordSystem:
+        """What the map draws in: GCJ-02 under Amap's tiles, else WGS-84. Every overlay
+        (grids, event markers) is drawn in it, so an event shows in its own grid."""
+        return CoordSystem.GCJ02 if self.settings.tiles == "amap" else CoordSystem.WGS84
+
+    @cached_property
+    def layer_digest(self) -> str:
+        """Names the served layers: the grid set *and* the coordinates they are drawn in, so a
+        browser never keeps a layer cached for another system."""
+        key = f"{self.grids.digest}:{self.display_coords.value}"
+        return hashlib.sha256(key.encode()).hexdigest()[:16]
+
+    @cached_property
     def payloads(self) -> dict[str, TierPayload]:
         """Served map layers by name: the three tiers plus street outlines."""
-        display = CoordSystem.GCJ02 if self.settings.tiles == "amap" else CoordSystem.WGS84
+        display = self.display_coords
         out = {t.value: build_tier(self.grids, t, display=display) for t in Tier}
         out["streets"] = build_tier(_streets_as_grid_set(self.grids), Tier.TOTAL, display=display)
         return out
@@ -81,20 +97,25 @@ def open_runtime(settings: Settings, *, warm: bool = True, load_grids: bool = Tr
     """Connect (or start) Redis, load the grid set, record it, and optionally pre-build caches."""
     stack = ExitStack()
     try:
-        url = settings.redis_url
+        url, owner = settings.redis_url, None
         if not url:
-            server = EmbeddedRedis(settings.data_dir / "redis", appendfsync=settings.appendfsync)
-            stack.enter_context(server)
-            url = server.url
-            log.info("embedded redis-server pid %s at %s", server.pid, url)
+            folder = settings.data_dir / "redis"
+            url, server = attach_or_start(folder, appendfsync=settings.appendfsync)
+            if server is not None:
+                stack.callback(server.stop)
+                log.info("embedded redis-server pid %s at %s", server.pid, url)
+            else:
+                owner = read_record(folder)
+                log.info("using the embedded redis-server of process %s (%s) at %s",
+                         owner and owner.get("owner_pid"), owner and owner.get("owner"), url)
         store = Store.from_url(url)
         if upgraded := store.upgrade_layout():
             log.info("stored data upgraded: %s index entries rescaled to milliseconds", upgraded)
-        grids = _load_grids(settings) if load_grids else _EMPTY
+        grids = grids_for(settings) if load_grids else _EMPTY
         if load_grids:
             store.record_grid_set(grids.summary() | {"source": grids.source}, actor="system")
         runtime = Runtime(settings=settings, store=store, grids=grids, redis_url=url,
-                          _stack=stack)
+                          redis_owner=owner, _stack=stack)
         if warm:
             _ = runtime.payloads, runtime.locator
         return runtime
@@ -106,7 +127,8 @@ def open_runtime(settings: Settings, *, warm: bool = True, load_grids: bool = Tr
 _EMPTY = None  # type: ignore[assignment]  # admin commands need no grid set
 
 
-def _load_grids(settings: Settings) -> GridSet:
+def grids_for(settings: Settings) -> GridSet:
+    """The grid set every command and the server use: the site's file, else the demo."""
     if settings.grids_file:
         return load_grid_set(settings.grids_file, synthetic=False)
     return demo_grid_set(settings.cache_dir, DemoSpec(seed=settings.demo_seed))

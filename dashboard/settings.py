@@ -9,8 +9,9 @@ from __future__ import annotations
 from enum import StrEnum
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
-from pydantic import AliasChoices, Field, model_validator
+from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from dispatch.redis_server import Fsync
@@ -51,9 +52,21 @@ class Settings(BaseSettings):
     centre_name: str = "郫都区网格化智慧调度中心"
     centre_name_en: str = "Pidu Grid Dispatch Centre"
     trusted_proxies: int = 0  # reverse proxies in front that set X-Forwarded-For (rate limits)
+    #: Where residents' phones reach the app (printed into QR codes), e.g. https://gd.example.cn
+    public_url: str | None = None
     host: str = "127.0.0.1"
     port: int = 8050
     secret_key: str = ""  # empty: one random key shared through Redis by every process
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url_shape(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("must look like https://host[:port][/path]")
+        return value.rstrip("/")
 
     @model_validator(mode="after")
     def _tiles_complete(self) -> Settings:

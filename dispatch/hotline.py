@@ -90,21 +90,20 @@ def import_orders(data: bytes, *, intake: Intake, locator: Locator, orders: Hotl
 
 def reports_from(rows: Sequence[Row], *, locator: Locator,
                  coords: CoordSystem = CoordSystem.WGS84) -> list[Report]:
-    """One report per row, or HotlineImportError with every problem in every row."""
+    """One report per row, or HotlineImportError with every problem in every row, the
+    locations outside the district among them, in line order."""
     problems: list[RowProblem] = []
-    reports: list[Report] = []
+    good: list[tuple[Row, Report]] = []
     for row in rows:
         try:
-            reports.append(_report(row))
+            good.append((row, _report(row)))
         except HotlineImportError as exc:
             problems += exc.problems
     problems += _duplicates(rows)
+    reports = _to_wgs84([r for _, r in good], coords)
+    problems += _outside([row for row, _ in good], reports, locator)
     if problems:
-        raise HotlineImportError(problems)
-    reports = _to_wgs84(reports, coords)
-    problems = _outside(rows, reports, locator)
-    if problems:
-        raise HotlineImportError(problems)
+        raise HotlineImportError(sorted(problems, key=lambda p: p.line))
     return reports
 
 
@@ -222,6 +221,8 @@ def _to_wgs84(reports: list[Report], coords: CoordSystem) -> list[Report]:
 
 def _outside(rows: Sequence[Row], reports: Sequence[Report],
              locator: Locator) -> list[RowProblem]:
+    if not reports:
+        return []
     idx = locator.indices(np.array([r.data.lon for r in reports]),
                           np.array([r.data.lat for r in reports]))
     return [RowProblem(row.line, f"{row.column('lon')},{row.column('lat')}",

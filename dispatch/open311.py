@@ -25,7 +25,11 @@ from geo.grids import GridSet, UnknownGridError
 
 MAX_REQUESTS = 1000
 DEFAULT_SPAN = timedelta(days=90)
+#: Classes whose requests concern people's safety (public security, special populations): they
+#: can be reported here, but are never listed or read back through this public interface.
 PUBLIC_WITHHELD_CLASSES = frozenset({"12", "13"})
+WITHHELD_NOTE = ("; requests of this service are not published: they are accepted, but not "
+                 "listed or read back here")
 SPEC_URL = "http://wiki.open311.org/GeoReport_v2"
 
 
@@ -64,11 +68,13 @@ class Open311Error(ValueError):
 
 def service(cat: Category) -> dict:
     """One category as a GeoReport service (no extra attributes, answered in real time)."""
+    withheld = cat.code[:2] in PUBLIC_WITHHELD_CLASSES
     return {
         "service_code": cat.code,
         "service_name": cat.name,
         "description": f"{cat.name_en} ({cat.class_name} · {cat.class_name_en}); "
-                       f"default severity {cat.default_severity.value}",
+                       f"default severity {cat.default_severity.value}"
+                       + (WITHHELD_NOTE if withheld else ""),
         "metadata": False,
         "type": "realtime",
         "keywords": ", ".join(dict.fromkeys(

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import math
 import os
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from flask import Blueprint, Response, abort, current_app, jsonify, request
 
@@ -17,15 +20,16 @@ def _runtime():
 
 
 def layer_url(runtime, name: str) -> str:
-    """Digest-named URL of a served layer: a new grid set gets new URLs, so caching is safe."""
-    return f"/geo/{runtime.grids.digest}/{name}.pbf"
+    """Digest-named URL of a served layer: a new grid set or coordinate system gets new URLs,
+    so caching is safe."""
+    return f"/geo/{runtime.layer_digest}/{name}.pbf"
 
 
 @bp.get("/geo/<digest>/<name>.pbf")
 def map_layer(digest: str, name: str) -> Response:
     runtime = _runtime()
     payload = runtime.payloads.get(name)
-    if payload is None or digest != runtime.grids.digest:
+    if payload is None or digest != runtime.layer_digest:
         abort(404)
     etag = f'"{payload.etag}"'
     headers = {
@@ -58,16 +62,67 @@ def grid(code: str) -> Response:
 
 @bp.get("/api/v1/grids")
 def summary() -> Response:
-    return jsonify(_runtime().grids.summary())
+    """Counts and people per tier, and where each map layer is served (in the map's
+    coordinate system, ``display_coords``)."""
+    runtime = _runtime()
+    layers = {name: layer_url(runtime, name) for name in runtime.payloads}
+    return jsonify(runtime.grids.summary() | {"layers": layers,
+                                              "display_coords": runtime.display_coords.value})
+
+
+#: How long /healthz waits for Redis: screens poll it to show an outage banner, so it must
+#: answer promptly whether Redis refuses, replays its AOF, or hangs.
+HEALTH_DEADLINE_S = 1.0
 
 
 @bp.get("/healthz")
 def health() -> Response:
     runtime = _runtime()
-    ok = runtime.store.ping()
+    probe = current_app.extensions.setdefault("grid_dispatch_probe", RedisProbe())
+    ok = probe.alive(runtime.store.ping, deadline_s=HEALTH_DEADLINE_S)
     # The process id tells which worker behind a balancer answered.
-    return jsonify(status="ok" if ok else "degraded", redis=ok,
-                   grids=runtime.grids.digest, pid=os.getpid()), (200 if ok else 503)
+    resp = jsonify(status="ok" if ok else "degraded", redis=ok,
+                   grids=runtime.grids.digest, pid=os.getpid())
+    resp.headers["Cache-Control"] = "no-store"
+    if not ok:
+        resp.status_code = 503
+        resp.headers["Retry-After"] = "1"
+    return resp
+
+
+@dataclass
+class _Ping:
+    done: threading.Event = field(default_factory=threading.Event)
+    ok: bool = False
+
+
+class RedisProbe:
+    """Pings Redis from one helper thread at a time and waits for it no longer than asked.
+
+    The store's client retries a refused connection for a few seconds and has no read
+    timeout, so a plain ping could hold a health check for seconds, or for good when Redis
+    hangs; callers arriving meanwhile share the ping in flight rather than start more.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._last: _Ping | None = None
+
+    def alive(self, ping: Callable[[], bool], *, deadline_s: float) -> bool:
+        with self._lock:
+            current = self._last
+            if current is None or current.done.is_set():
+                current = self._last = _Ping()
+                threading.Thread(target=_run_ping, args=(ping, current), name="healthz-ping",
+                                 daemon=True).start()
+        return current.done.wait(deadline_s) and current.ok
+
+
+def _run_ping(ping: Callable[[], bool], into: _Ping) -> None:
+    try:
+        into.ok = bool(ping())
+    finally:
+        into.done.set()
 
 
 def _coordinate(name: str, low: float, high: float) -> float:

@@ -52,8 +52,8 @@ _EVENT_REF = {"$ref": "#/components/schemas/EventIn"}
 _WRITE_ERRORS = {"400": _error("not JSON, or not an object"),
                  "401": _error("no or unknown token"), "403": _error("role may not write"),
                  "413": _error("body or batch too large"),
-                 "422": _error("a field is invalid; `field` names it (`outside` for a location "
-                               "outside the district)"),
+                 "422": _error("a field is invalid; `field` names it (a location outside the "
+                               "district: `field` `lon,lat`, message `outside: …`)"),
                  "503": _error("storage unavailable; retry")}
 
 

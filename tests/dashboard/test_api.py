@@ -25,12 +25,12 @@ def client(redis_server, cache_dir, demo_grids, tmp_path_factory, operator_login
     runtime.close()
 
 
-def _digest(client):
-    return client.get("/api/v1/grids").get_json()["digest"]
+def _layer(client, name: str) -> str:
+    return client.get("/api/v1/grids").get_json()["layers"][name]
 
 
 def test_layer_is_gzipped_cached_and_revalidated(client):
-    url = f"/geo/{_digest(client)}/micro.pbf"
+    url = _layer(client, "micro")
     first = client.get(url, headers={"Accept-Encoding": "gzip"})
     assert first.status_code == 200
     assert first.headers["Content-Encoding"] == "gzip"
@@ -44,11 +44,11 @@ def test_layer_is_gzipped_cached_and_revalidated(client):
 
 @pytest.mark.parametrize("name", ["total", "general", "streets"])
 def test_other_layers_are_served(client, name):
-    assert client.get(f"/geo/{_digest(client)}/{name}.pbf").status_code == 200
+    assert client.get(_layer(client, name)).status_code == 200
 
 
 def test_unknown_layer_or_stale_digest_is_404(client):
-    assert client.get(f"/geo/{_digest(client)}/nope.pbf").status_code == 404
+    assert client.get(_layer(client, "micro").replace("micro", "nope")).status_code == 404
     assert client.get("/geo/0000000000000000/micro.pbf").status_code == 404
 
 

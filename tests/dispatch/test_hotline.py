@@ -13,7 +13,7 @@ import pytest
 import redis
 from click.testing import CliRunner
 
-from dashboard.cli_channels import import_12345
+from dashboard.cli.channels import import_12345
 from dispatch.events import EventFilter
 from dispatch.hotline import HotlineImportError, import_orders
 from dispatch.intake import Actor
@@ -156,8 +156,8 @@ def test_an_invalid_file_stores_nothing_and_names_every_bad_row(runtime, prefix)
     ]
     with pytest.raises(HotlineImportError) as exc:
         _import(runtime, _csv(rows).encode())
-    assert _problems(exc) == [(3, "纬度"), (5, "受理时间"), (5, "满意度"), (6, "工单编号"),
-                              (7, "来电号码"), (8, "经度")]
+    assert _problems(exc) == [(3, "纬度"), (4, "经度,纬度"), (5, "受理时间"), (5, "满意度"),
+                              (6, "工单编号"), (7, "来电号码"), (8, "经度")]
     assert "line 6: 工单编号: order" in str(exc.value) and "line 2" in str(exc.value)
     assert _stored(runtime, [f"{prefix}ok", f"{prefix}d"]) == {}
 
@@ -254,12 +254,27 @@ def test_cli_exits_1_with_one_line_per_problem(redis_server, tmp_path, prefix):
     assert "nothing imported" in result.stderr
 
 
-def test_cli_needs_redis_url(tmp_path):
-    path = tmp_path / "orders.jsonl"
-    path.write_text("{}\n")
-    result = CliRunner().invoke(import_12345, [str(path)],
-                                env={"REDIS_URL": None, "GRID_DISPATCH_REDIS_URL": None})
-    assert result.exit_code == 2 and "REDIS_URL" in result.output
+def test_cli_without_redis_url_uses_the_data_folders_redis(redis_server, tmp_path, prefix,
+                                                           cache_dir):
+    path = tmp_path / "orders.csv"
+    path.write_text(_csv([_order(f"{prefix}folder")]), encoding="utf-8")
+    env = {"REDIS_URL": None, "GRID_DISPATCH_REDIS_URL": None,
+           "GRID_DISPATCH_DATA_DIR": str(tmp_path / "data"),
+           "GRID_DISPATCH_CACHE_DIR": str(cache_dir)}
+    first = CliRunner().invoke(import_12345, [str(path)], env=env)
+    assert first.exit_code == 0, first.output
+    assert json.loads(first.output)["created"] == 1
+    again = CliRunner().invoke(import_12345, [str(path)], env=env)  # kept in its AOF
+    assert json.loads(again.output)["repeats"] == 1
+
+
+def test_field_errors_and_outside_rows_are_named_in_one_run(runtime, prefix):
+    rows = [_order(f"{prefix}o1", 经度="103.5", 纬度="30.8"), _order(f"{prefix}o2", 满意度="一般"),
+            _order(f"{prefix}o3"), _order(f"{prefix}o4", 经度="104.5", 纬度="30.8")]
+    with pytest.raises(HotlineImportError) as exc:
+        _import(runtime, _csv(rows).encode())
+    assert _problems(exc) == [(2, "经度,纬度"), (3, "满意度"), (5, "经度,纬度")]
+    assert _stored(runtime, [f"{prefix}o3"]) == {}
 
 
 # --- HTTP ------------------------------------------------------------------------------------

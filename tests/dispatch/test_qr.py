@@ -9,7 +9,7 @@ import zxingcpp
 from click.testing import CliRunner
 from PIL import Image
 
-from dashboard.cli_qr import qr
+from dashboard.cli.qr import qr
 from dispatch import qr_fonts
 from dispatch.qr import (
     PAGE,
@@ -122,13 +122,14 @@ def test_fonts_are_the_simplified_chinese_face(cjk_font):
 def test_cli_writes_the_sheet_and_names_bad_options(demo_grids, tmp_path, cjk_font):
     micro = demo_grids.tier(Tier.MICRO)["code"].iloc[5]
     out = tmp_path / "micro.png"
-    result = CliRunner().invoke(qr, ["--grid", micro, "--out", str(out)])
+    env = {"GRID_DISPATCH_PUBLIC_URL": BASE}
+    result = CliRunner().invoke(qr, ["--grid", micro, "--out", str(out)], env=env)
     assert result.exit_code == 0, result.output
     assert result.output.strip() == str(out)
-    assert _decoded(out) == {f"http://127.0.0.1:8050/report?grid={micro}"}
+    assert _decoded(out) == {f"{BASE}/report?grid={micro}"}
     for args, hint in ((["--grid", "nope"], "--grid"),
                        (["--grid", micro, "--base-url", "nowhere"], "--base-url")):
-        result = CliRunner().invoke(qr, [*args, "--out", str(tmp_path / "x.png")])
+        result = CliRunner().invoke(qr, [*args, "--out", str(tmp_path / "x.png")], env=env)
         assert result.exit_code == 2 and hint in result.output
     result = CliRunner().invoke(qr, ["--grid", micro, "--out", str(tmp_path / "x.svg")])
     assert result.exit_code == 2 and "--out" in result.output

@@ -24,19 +24,17 @@ def import_12345(file: Path, fmt: str | None, coords: str) -> None:
 
     The whole file is checked first: with any problem nothing is stored and each problem is
     printed on its own line (exit 1). Importing the same file again stores nothing twice.
-    REDIS_URL names the server the app uses.
+    The events go to REDIS_URL, else to the embedded Redis of the data folder (the running
+    app's, when one runs).
     """
+    from dashboard.cli.common import settings_from_env
     from dashboard.runtime import open_runtime
-    from dashboard.settings import Settings
     from dispatch.hotline import HotlineImportError, import_orders
     from dispatch.intake import Actor, IntakeError
     from dispatch.models import Role
     from dispatch.store.hotline import HotlineStore
 
-    settings = Settings()
-    if not settings.redis_url:
-        raise click.UsageError("set REDIS_URL to the server the app uses")
-    runtime = open_runtime(settings, warm=False)
+    runtime = open_runtime(settings_from_env(), warm=False)
     try:
         result = import_orders(file.read_bytes(), intake=runtime.intake,
                                locator=runtime.locator, fmt=fmt, filename=file.name,

@@ -1,0 +1,73 @@
+"""``bench``: benchmarks that print JSON figures beside the baseline measured in the same run."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from dashboard.cli.common import main, settings_from_env
+
+
+@main.group()
+def bench() -> None:
+    """Benchmarks that print JSON figures beside the naive baseline measured in the same run."""
+
+
+@bench.command("locate")
+@click.option("--points", type=click.IntRange(min=1), default=1_000_000, show_default=True)
+@click.option("--seed", type=int, default=7, show_default=True)
+def bench_locate(points: int, seed: int) -> None:
+    """Points/s of the locator beside GeoPandas sjoin on the same points."""
+    from bench.locate import run
+
+    click.echo(json.dumps(run(settings_from_env(), points=points, seed=seed), indent=2))
+
+
+@bench.command("payload")
+def bench_payload() -> None:
+    """Served bytes per tier (raw, gzip) beside GeoDataFrame.to_json(), and the position error."""
+    from bench.payload import run
+
+    click.echo(json.dumps(run(settings_from_env()), indent=2))
+
+
+@bench.command("ingest")
+@click.option("--batch-events", type=int, default=20_000, show_default=True)
+@click.option("--single-events", type=int, default=3_000, show_default=True)
+@click.option("--connections", type=int, default=2, show_default=True,
+              help="Batches in flight at once (eight times as many single posts).")
+@click.option("--workers", type=int, default=2, show_default=True,
+              help="Processes of the `grid-dispatch http` server under test.")
+@click.option("--threads", type=int, default=8, show_default=True,
+              help="Request threads per process of that server.")
+@click.option("--rounds", type=int, default=3, show_default=True,
+              help="Rounds of both phases; the median round is the figure.")
+@click.option("--chaos", is_flag=True,
+              help="Kill redis-server with SIGKILL midway, restart it, count what was lost.")
+def bench_ingest(batch_events: int, single_events: int, connections: int, workers: int,
+                 threads: int, rounds: int, chaos: bool) -> None:
+    """Events/s through `grid-dispatch http`'s batch and single endpoints beside raw XADD."""
+    from bench.ingest import run
+
+    click.echo(json.dumps(run(settings_from_env(), batch_events=batch_events,
+                              single_events=single_events, connections=connections,
+                              workers=workers, threads=threads, rounds=rounds,
+                              chaos=chaos),
+                          indent=2))
+
+
+@bench.command("fanout")
+@click.option("--clients", type=int, default=50, show_default=True)
+@click.option("--rate", type=int, default=2000, show_default=True, help="Events per second.")
+@click.option("--seconds", type=float, default=10.0, show_default=True)
+@click.option("--procs", type=int, default=2, show_default=True,
+              help="Client processes the Socket.IO clients are spread over.")
+@click.option("--client", type=click.Choice(["light", "socketio"]), default="light",
+              show_default=True, help="Lean websocket listener, or python-socketio's client.")
+def bench_fanout(clients: int, rate: int, seconds: float, procs: int, client: str) -> None:
+    """p50/p99 latency from accepted to received at real Socket.IO clients."""
+    from bench.fanout import run
+
+    click.echo(json.dumps(run(settings_from_env(), clients=clients, rate=rate, seconds=seconds,
+                              procs=procs, client=client), indent=2))

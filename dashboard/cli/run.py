@@ -1,0 +1,161 @@
+"""``demo``, ``serve`` and ``http``: the app itself, with its embedded Redis or a site's."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import sys
+import time
+
+import click
+from werkzeug.serving import WSGIRequestHandler
+
+from dashboard.cli.common import main, settings_from_env
+
+
+@main.command()
+@click.option("--host", default=None, help="Interface to listen on (default 127.0.0.1).")
+@click.option("--port", type=int, default=None, help="Port (default 8050).")
+def demo(host: str | None, port: int | None) -> None:
+    """Everything a visitor needs: embedded Redis, synthetic Pidu, the situation map."""
+    _run(settings_from_env(host=host, port=port), demo=True)
+
+
+@main.command()
+@click.option("--host", default=None, help="Interface to listen on (default 127.0.0.1).")
+@click.option("--port", type=int, default=None, help="Port (default 8050).")
+def serve(host: str | None, port: int | None) -> None:
+    """The same app without the demo simulators."""
+    _run(settings_from_env(host=host, port=port), demo=False)
+
+
+@main.command("http")
+@click.option("--host", default=None, help="Interface to listen on (default 127.0.0.1).")
+@click.option("--port", type=int, default=None, help="Port (default 8050).")
+@click.option("--workers", type=int, default=2, show_default=True,
+              help="Processes (one per core is a good start).")
+@click.option("--threads", type=int, default=8, show_default=True,
+              help="Request threads per process (requests mostly wait on Redis).")
+def http_(host: str | None, port: int | None, workers: int, threads: int) -> None:
+    """Pages and APIs in several processes under granian, on the site's Redis (REDIS_URL).
+
+    No live websocket here: a balancer sends /socket.io/ to `grid-dispatch serve`.
+    """
+    from granian import Granian
+    from granian.constants import Interfaces
+
+    settings = settings_from_env(host=host, port=port)
+    redis_url = settings.redis_url or _running_embedded(settings)
+    _listen(settings.host, settings.port).close()  # fail now, not in every worker
+    click.echo(f"grid-dispatch http: {workers} worker(s) × {threads} thread(s) at "
+               f"http://{settings.host}:{settings.port}/")
+    os.environ["REDIS_URL"] = redis_url  # the workers read the same settings
+    Granian("dashboard.wsgi:create", factory=True, interface=Interfaces.WSGI,
+            address=settings.host, port=settings.port, workers=workers,
+            blocking_threads=threads, websockets=False, log_access=False).serve()
+
+
+def _running_embedded(settings) -> str:
+    from dispatch.redis_server import running_url
+
+    url = running_url(settings.data_dir / "redis")
+    if not url:
+        raise click.UsageError(
+            "set REDIS_URL to the Redis the site's processes share, or start `grid-dispatch "
+            f"serve` on the data folder {settings.data_dir} first")
+    return url
+
+
+def _run(settings, *, demo: bool) -> None:
+    from werkzeug.serving import make_server
+
+    from dashboard.app import create_app
+    from dashboard.demo_users import ensure_demo_users
+    from dashboard.runtime import open_runtime
+
+    logging.basicConfig(level=logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    started = time.monotonic()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    # Ctrl-C stops the app even when a launcher started it with SIGINT ignored.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    listener = _listen(settings.host, settings.port)  # before Redis is touched
+    first = "" if settings.grids_file or _demo_cached(settings) else \
+        " (first run builds the demo data)"
+    click.echo(f"grid-dispatch: preparing grids and Redis{first}…")
+    runtime = open_runtime(settings)
+    try:
+        app = create_app(runtime=runtime)
+        _start_workers(runtime, demo=demo)
+        server = make_server(settings.host, settings.port, app.server, threaded=True,
+                             request_handler=_KeepAliveHandler, fd=listener.fileno())
+        listener.close()  # the server holds its own duplicate
+        url = f"http://{settings.host}:{server.port}/"
+        summary = runtime.grids.summary()
+        click.echo(f"grid-dispatch {'demo' if demo else 'server'} ready in "
+                   f"{time.monotonic() - started:.1f} s")
+        origin = "synthetic demo geometry" if summary["synthetic"] else runtime.grids.source
+        click.echo(f"  grids: {summary['counts']} ({origin})")
+        shared = (f", owned by process {runtime.redis_owner.get('owner_pid')} "
+                  f"({runtime.redis_owner.get('owner')})") if runtime.redis_owner else ""
+        click.echo(f"  redis: {runtime.redis_url}{shared}")
+        if demo:
+            click.echo("  demo logins (user / password):")
+            for name, _role, password in ensure_demo_users(runtime.auth):
+                click.echo(f"    {name:<12} {password}")
+        click.echo(f"  open: {url}")
+        server.serve_forever()
+    except KeyboardInterrupt:
+        click.echo("\ngrid-dispatch: stopping")
+    finally:
+        runtime.close()
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """A listening socket, or a clear error before anything else has started."""
+    try:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(128)
+    except OSError as exc:
+        raise click.ClickException(
+            f"cannot listen on {host}:{port}: {exc.strerror or exc}; nothing was started "
+            "(choose another --port or stop the program using it)") from exc
+    return sock
+
+
+def _demo_cached(settings) -> bool:
+    from geo.catalog import demo_path
+    from geo.demo import DemoSpec
+
+    return demo_path(settings.cache_dir, DemoSpec(seed=settings.demo_seed)).exists()
+
+
+class _KeepAliveHandler(WSGIRequestHandler):
+    """HTTP/1.1 so API clients and browsers reuse their connections."""
+
+    protocol_version = "HTTP/1.1"
+
+
+def _start_workers(runtime, *, demo: bool) -> None:
+    from dispatch.devices import DeviceRegistry
+    from dispatch.escalator import Escalator
+    from dispatch.simulate import Simulator
+    from dispatch.store.devices import DeviceStore
+
+    escalator = Escalator(events=runtime.events, store=runtime.store)
+    escalator.start()
+    runtime.on_close(escalator.stop)
+    if demo:
+        registry = DeviceRegistry(store=DeviceStore.of(runtime.store), locator=runtime.locator,
+                                  clock=runtime.clock)
+        simulator = Simulator(grids=runtime.grids, intake=runtime.intake, events=runtime.events,
+                              registry=registry,
+                              peak_per_minute=runtime.settings.demo_events_per_minute)
+        simulator.start()
+        runtime.on_close(simulator.stop)
