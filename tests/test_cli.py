@@ -81,6 +81,7 @@ def test_demo_command_answers_and_prints_url(redis_server, demo_grids, tmp_path)
                 break
         assert f"http://127.0.0.1:{port}/" in lines[-1], "".join(lines)
         assert any("demo logins" in line for line in lines)
+        assert "first run" not in lines[0], "the demo data was cached: no first-run notice"
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10) as resp:
             assert resp.status == 200
         print(f"\ndemo answered after {time.monotonic() - started:.1f} s (data cached)")
