@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -48,7 +49,7 @@ def demo_grid_set(cache_dir: Path, spec: DemoSpec | None = None) -> GridSet:
 
 
 @contextmanager
-def _lock(path: Path):
+def _lock(path: Path) -> Iterator[None]:
     with open(path, "w") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX)
         try:

@@ -11,13 +11,16 @@ exact union of its children. The same seed gives the same grids.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyproj
 import shapely
 from numpy.typing import NDArray
 from scipy.spatial import cKDTree
+from shapely.geometry.base import BaseGeometry
 
 from geo import names
 from geo.crs import local_metric_crs
@@ -60,7 +63,8 @@ def build_demo(spec: DemoSpec | None = None) -> gpd.GeoDataFrame:
     anchors = _project([s.anchor for s in table], metric)
     samples = sample_in(border, spec.samples, rng)
     density = _density(samples, anchors, np.array([s.urban for s in table]), border, rng)
-    street_of_sample = cKDTree(anchors).query(_warp(samples, rng))[1]
+    # Many points in, an index array out (the stubs also allow one point's scalar pair).
+    street_of_sample = cast("NDArray[np.intp]", cKDTree(anchors).query(_warp(samples, rng))[1])
 
     weights = np.array([s.weight for s in table], dtype=float)
     micros_per_street = largest_remainder(spec.micros, weights, minimum=1)
@@ -92,7 +96,7 @@ def build_demo(spec: DemoSpec | None = None) -> gpd.GeoDataFrame:
     return _sorted(out)
 
 
-def _project(lonlat: list[tuple[float, float]], crs) -> NDArray:
+def _project(lonlat: list[tuple[float, float]], crs: pyproj.CRS) -> NDArray:
     pts = gpd.GeoSeries(shapely.points(lonlat), crs=WGS84).to_crs(crs)
     return shapely.get_coordinates(pts.values)
 
@@ -111,7 +115,13 @@ def _warp(xy: NDArray, rng: np.random.Generator) -> NDArray:
     return np.column_stack((x + dx, y + dy))
 
 
-def _density(samples, anchors, urban, border, rng) -> NDArray:
+def _density(
+    samples: NDArray,
+    anchors: NDArray,
+    urban: NDArray[np.bool_],
+    border: BaseGeometry,
+    rng: np.random.Generator,
+) -> NDArray:
     """Relative population density: urban cores, town centres, villages, farmland."""
     d = np.full(len(samples), 0.6)
     for (ax, ay), is_urban in zip(anchors, urban, strict=True):
@@ -123,7 +133,14 @@ def _density(samples, anchors, urban, border, rng) -> NDArray:
     return d
 
 
-def _seeds(samples, density, street_of_sample, counts, spec, rng) -> tuple[NDArray, NDArray]:
+def _seeds(
+    samples: NDArray,
+    density: NDArray,
+    street_of_sample: NDArray,
+    counts: NDArray,
+    spec: DemoSpec,
+    rng: np.random.Generator,
+) -> tuple[NDArray, NDArray]:
     seeds, labels = [], []
     for s, n in enumerate(counts):
         pts = samples[street_of_sample == s]
@@ -134,7 +151,7 @@ def _seeds(samples, density, street_of_sample, counts, spec, rng) -> tuple[NDArr
     return np.concatenate(seeds), np.concatenate(labels)
 
 
-def _cell_mass(seeds, samples, density) -> NDArray:
+def _cell_mass(seeds: NDArray, samples: NDArray, density: NDArray) -> NDArray:
     """Population mass of each micro cell: density summed over the samples it holds."""
     owner = cKDTree(seeds).query(samples)[1]
     mass = np.bincount(owner, weights=density, minlength=len(seeds))
@@ -183,7 +200,16 @@ class _StreetLayout:
         residents = largest_remainder(self.residents, households.astype(float), minimum=1)
         return households, residents
 
-    def _total_rows(self, code, name, members, n_generals, households, residents, rng):
+    def _total_rows(
+        self,
+        code: str,
+        name: str,
+        members: NDArray,
+        n_generals: int | np.integer,
+        households: NDArray,
+        residents: NDArray,
+        rng: np.random.Generator,
+    ) -> list[dict]:
         general_of = make_contiguous(
             bisect_groups(self.xy[members], self.mass[members], int(n_generals), rng),
             self._adj[members][:, members],
@@ -208,7 +234,15 @@ class _StreetLayout:
         return rows
 
 
-def _row(code, name, tier, parent, cells, households, residents) -> dict:
+def _row(
+    code: str,
+    name: str,
+    tier: Tier,
+    parent: str,
+    cells: NDArray,
+    households: NDArray,
+    residents: NDArray,
+) -> dict:
     geom = cells[0] if len(cells) == 1 else shapely.coverage_union_all(cells)
     return {
         "code": code,

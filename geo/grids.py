@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from functools import cached_property
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
+from numpy.typing import NDArray
+from shapely.geometry.base import BaseGeometry
 
 from geo.crs import local_metric_crs
 from geo.model import DISTRICT_NAME, DISTRICT_NAME_EN, Tier, street_code_of, street_names
@@ -54,12 +58,12 @@ class GridSet:
         return {code: i for i, code in enumerate(self.frame["code"])}
 
     @cached_property
-    def _areas_km2(self) -> np.ndarray:
+    def _areas_km2(self) -> NDArray[np.floating]:
         lon, lat = self.frame.geometry.union_all().centroid.coords[0]
         return self.frame.to_crs(local_metric_crs(lon, lat)).area.to_numpy() / 1e6
 
     @cached_property
-    def _child_counts(self) -> dict[str, int]:
+    def _child_counts(self) -> dict[Hashable, int]:
         return self.frame["parent_code"].value_counts().to_dict()
 
     def __contains__(self, code: object) -> bool:
@@ -69,7 +73,7 @@ class GridSet:
         row = self._row(code)
         return GridRef(code=row["code"], name=row["name"], tier=row["tier"])
 
-    def geometry(self, code: str):
+    def geometry(self, code: str) -> BaseGeometry:
         """The grid's polygon (WGS-84)."""
         self._row(code)
         return self.frame.geometry.iloc[self._by_code[code]]
@@ -143,7 +147,7 @@ class GridSet:
         out["geometry"] = shapely.make_valid(out.geometry.values)
         return out
 
-    def _row(self, code: str):
+    def _row(self, code: str) -> pd.Series:
         try:
             return self.frame.iloc[self._by_code[code]]
         except KeyError:

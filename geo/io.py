@@ -16,6 +16,7 @@ import secrets
 from collections.abc import Iterator, Mapping
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -212,7 +213,8 @@ def _not_canonical(path: Path, lacks: list[str], *, fields: tuple[str, ...] = ()
     )
 
 
-def _is_missing(value: object) -> bool:
+def _is_missing(value: Any) -> bool:
+    # Any, not object: pandas-stubs types pd.isna for scalars, arrays and frames only.
     try:
         return bool(pd.isna(value))
     except (TypeError, ValueError):
@@ -328,7 +330,9 @@ def _canonical(raw: gpd.GeoDataFrame, *, path: Path, fields: Mapping[str, str]) 
     )
 
 
-def _apply_mapping(raw: gpd.GeoDataFrame, *, path: Path, fields: Mapping[str, str]) -> pd.DataFrame:
+def _apply_mapping(
+    raw: gpd.GeoDataFrame, *, path: Path, fields: Mapping[str, str]
+) -> gpd.GeoDataFrame:
     """Source columns renamed to canonical names; every canonical field present, or an error."""
     for canonical in fields:
         if canonical not in (*CANONICAL_FIELDS, *COUNT_FIELDS):
@@ -372,9 +376,12 @@ def _counts(frame: pd.DataFrame, column: str) -> pd.Series:
 
 def _writable(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Exactly the canonical columns, in order, with fixed dtypes, in WGS-84."""
-    frame = gdf if gdf.crs is not None else gdf.set_crs(WGS84)
-    if not frame.crs.equals(pyproj.CRS.from_user_input(WGS84), ignore_axis_order=True):
-        frame = frame.to_crs(WGS84)
+    if gdf.crs is None:
+        frame = gdf.set_crs(WGS84)
+    elif not gdf.crs.equals(pyproj.CRS.from_user_input(WGS84), ignore_axis_order=True):
+        frame = gdf.to_crs(WGS84)
+    else:
+        frame = gdf
     out = pd.DataFrame(
         {column: [text_value(v) for v in frame[column]] for column in CANONICAL_FIELDS}
     )

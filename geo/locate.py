@@ -175,7 +175,7 @@ class _Raster:
         xy = shapely.get_coordinates(edges)
         ix = np.clip(((xy[:, 0] - self.x0) / self.dx).astype(np.int64), 0, None)
         iy = np.clip(((xy[:, 1] - self.y0) / self.dy).astype(np.int64), 0, None)
-        mask = np.zeros(self.cells.shape, dtype=bool)
+        mask: NDArray[np.bool_] = np.zeros(self.cells.shape, dtype=bool)
         ny, nx = mask.shape
         for ox in (-1, 0, 1):
             for oy in (-1, 0, 1):

@@ -7,13 +7,19 @@ coverage and shared edges hold by construction rather than by tolerance.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import shapely
 from numpy.typing import NDArray
 from scipy.spatial import cKDTree
+from shapely.geometry.base import BaseGeometry
+
+if TYPE_CHECKING:
+    from scipy.sparse import csr_matrix
 
 
-def sample_in(polygon: shapely.Geometry, n: int, rng: np.random.Generator) -> NDArray:
+def sample_in(polygon: BaseGeometry, n: int, rng: np.random.Generator) -> NDArray:
     """``n`` uniform random points inside ``polygon`` (rejection sampling on its bbox)."""
     minx, miny, maxx, maxy = polygon.bounds
     shapely.prepare(polygon)
@@ -46,7 +52,7 @@ def lloyd(
     return seeds
 
 
-def voronoi_cells(seeds: NDArray, domain: shapely.Geometry) -> NDArray:
+def voronoi_cells(seeds: NDArray, domain: BaseGeometry) -> NDArray:
     """Voronoi cell of each seed (same order), clipped to ``domain``, each a single Polygon.
 
     A clipped cell can fall apart where the domain is concave; its detached pieces are
@@ -66,7 +72,7 @@ def voronoi_cells(seeds: NDArray, domain: shapely.Geometry) -> NDArray:
 
 def _merge_fragments(cells: NDArray, seeds: NDArray) -> NDArray:
     cells = cells.copy()
-    fragments: list[shapely.Geometry] = []
+    fragments: list[BaseGeometry] = []
     for i, cell in enumerate(cells):
         if shapely.get_type_id(cell) == 6:  # MultiPolygon
             parts = shapely.get_parts(cell)
@@ -100,7 +106,16 @@ def bisect_groups(
     return labels
 
 
-def _bisect(idx, xy, weights, k, first_label, labels, rng, jitter) -> None:
+def _bisect(
+    idx: NDArray[np.int64],
+    xy: NDArray,
+    weights: NDArray,
+    k: int,
+    first_label: int,
+    labels: NDArray[np.int64],
+    rng: np.random.Generator,
+    jitter: float,
+) -> None:
     if k == 1:
         labels[idx] = first_label
         return
@@ -138,7 +153,7 @@ def reading_order(xy: NDArray, band: float) -> NDArray:
     return np.lexsort((xy[:, 0], rows))
 
 
-def adjacency(cells: NDArray, *, min_shared: float = 1.0):
+def adjacency(cells: NDArray, *, min_shared: float = 1.0) -> csr_matrix:
     """Sparse cell adjacency: cells that share an edge longer than ``min_shared`` metres."""
     from scipy.sparse import coo_matrix
 
@@ -156,7 +171,7 @@ def adjacency(cells: NDArray, *, min_shared: float = 1.0):
     return m.tocsr()
 
 
-def make_contiguous(labels: NDArray, adj, *, rounds: int = 6) -> NDArray:
+def make_contiguous(labels: NDArray, adj: csr_matrix, *, rounds: int = 6) -> NDArray:
     """Hand detached pieces of a group to the neighbouring group they touch most.
 
     Bisection can cut a group into pieces where the domain is concave; a grid must be one

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import geobuf
 import geopandas as gpd
 import numpy as np
+import pyproj
 import shapely
 from numpy.typing import NDArray
 
@@ -67,7 +68,9 @@ def build_tier(grids: GridSet, tier: Tier, *, display: CoordSystem = CoordSystem
     )
 
 
-def simplify_coverage(geoms: NDArray, *, metric, tolerance_m: float) -> NDArray:
+def simplify_coverage(
+    geoms: NDArray, *, metric: pyproj.CRS | str, tolerance_m: float
+) -> NDArray:
     """Coverage simplification in metres; shared edges stay shared."""
     projected = project(geoms, source=WGS84, target=metric)
     simplified = shapely.coverage_simplify(projected, tolerance_m)
@@ -94,12 +97,12 @@ def to_json_bytes(grids: GridSet) -> bytes:
     return grids.frame.to_json().encode()
 
 
-def _metric_crs(grids: GridSet):
+def _metric_crs(grids: GridSet) -> pyproj.CRS:
     minx, miny, maxx, maxy = grids.frame.total_bounds
     return local_metric_crs((minx + maxx) / 2, (miny + maxy) / 2)
 
 
-def _max_error_m(original: NDArray, served: NDArray, *, metric) -> float:
+def _max_error_m(original: NDArray, served: NDArray, *, metric: pyproj.CRS) -> float:
     """Largest distance between an original boundary and its served version, in metres."""
     a = project(shapely.boundary(original), source=WGS84, target=metric)
     b = project(shapely.boundary(served), source=WGS84, target=metric)

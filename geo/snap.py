@@ -24,6 +24,7 @@ import numpy as np
 import pyproj
 import shapely
 from numpy.typing import ArrayLike, NDArray
+from shapely.geometry.base import BaseGeometry
 
 from geo.crs import local_metric_crs, project, transformer_for
 from geo.model import WGS84, Tier
@@ -71,23 +72,26 @@ def clean_coverage(
     metric_extent = project(extent, source=WGS84, target=metric_crs)
     coverage = metric
     if len(extent):
-        coverage = np.append(metric, _surroundings(metric_extent, metric))
+        surroundings = np.array([_surroundings(metric_extent, metric)], dtype=object)
+        coverage = np.append(metric, surroundings)
     if shapely.coverage_is_valid(coverage, gap_width=tolerance_m):
         return geoms
-    cleaned = shapely.coverage_clean(
+    # types-shapely (2.1) predates coverage_clean, new in shapely 2.2.
+    cleaned = shapely.coverage_clean(  # type: ignore[attr-defined]
         coverage, gap_width=tolerance_m, snapping_distance=tolerance_m * _SNAP_SHARE
     )[: len(metric)]
     known = (np.append(metric, metric_extent), np.append(geoms, extent))
     return _to_lonlat(cleaned, metric_crs, known=known)
 
 
-def _surroundings(extent: NDArray, geoms: NDArray) -> shapely.Geometry:
+def _surroundings(extent: NDArray, geoms: NDArray) -> BaseGeometry:
     """The ground round the extent (its holes filled), out to a margin beyond ``geoms``: as one
     more polygon of the coverage, it makes ground of the extent that ``geoms`` leave along its
     edge a gap between them."""
     parts = shapely.get_parts(shapely.union_all(extent))
     filled = shapely.union_all(shapely.polygons(shapely.get_exterior_ring(parts)))
-    minx, miny, maxx, maxy = shapely.total_bounds(np.append(geoms, filled))
+    everything = np.append(geoms, np.array([filled], dtype=object))
+    minx, miny, maxx, maxy = shapely.total_bounds(everything)
     frame = shapely.box(minx - _MARGIN_M, miny - _MARGIN_M, maxx + _MARGIN_M, maxy + _MARGIN_M)
     return shapely.difference(frame, filled)
 
@@ -119,8 +123,10 @@ def _rebuild_parents(
     geoms: NDArray, codes: NDArray, tiers: NDArray, parents: NDArray, tier: Tier
 ) -> None:
     """Replace each parent of ``tier`` that has children by their union, in place."""
-    children = defaultdict(list)
-    for i in np.flatnonzero(tiers == tier.child.value):
+    child = tier.child
+    assert child is not None, f"{tier} grids have no children"
+    children: defaultdict[str, list[np.intp]] = defaultdict(list)
+    for i in np.flatnonzero(tiers == child.value):
         children[parents[i]].append(i)
     for p in np.flatnonzero(tiers == tier.value):
         kids = children.get(codes[p])

@@ -9,6 +9,7 @@ its largest width.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import cast
 
 import numpy as np
 import shapely
@@ -71,6 +72,8 @@ class Structure:
 
     def _gaps(self, tier: Tier) -> list[Problem]:
         """The ground of each parent that nothing in it covers."""
+        child = tier.child
+        assert child is not None, f"{tier} grids have no children"
         geoms, links, label = self.rows.geoms, self.links, self.rows.label
         parents = [
             int(p)
@@ -83,7 +86,7 @@ class Structure:
             [(p,) for p in parents],
             shapely.difference(geoms[parents], covered),
             lambda k, size: (
-                f"{label(parents[k])} has a gap of {size}, in none of its {tier.child.label_en}s"
+                f"{label(parents[k])} has a gap of {size}, in none of its {child.label_en}s"
             ),
         )
 
@@ -99,7 +102,9 @@ class Structure:
         broken = shapely.envelope(self.rows.geoms[~self.usable & is_total])
         union = shapely.union_all([*self.rows.geoms[totals], *broken])
         rings = [r for part in shapely.get_parts(union) for r in getattr(part, "interiors", [])]
-        holes = shapely.polygons(np.array(rings, dtype=object).reshape(-1))
+        ring_array = np.array(rings, dtype=object).reshape(-1)
+        # An array of rings makes an array of polygons (the stubs also allow a single one).
+        holes = cast("NDArray[np.object_]", shapely.polygons(ring_array))
         tree = shapely.STRtree(self.rows.geoms[totals])
         around = [tuple(sorted(totals[tree.query(h, predicate="intersects")])) for h in holes]
         spots = shapely.get_coordinates(shapely.point_on_surface(holes))
@@ -131,5 +136,5 @@ class Structure:
                 area_m2=float(areas[k]),
                 width_m=float(widths[k]),
             )
-            for k in np.flatnonzero(widths > 0)
+            for k in np.flatnonzero(widths > 0).tolist()
         ]

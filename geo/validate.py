@@ -198,15 +198,14 @@ def _unknown_parents(rows: Rows) -> list[Problem]:
     for i, (tier, parent) in enumerate(zip(rows.tiers, rows.parents, strict=True)):
         if tier is None or not parent:
             continue
-        if tier is Tier.TOTAL:
+        wanted = tier.parent  # None only for a total grid
+        if wanted is None:
             message = f"{rows.label(i)} names parent {parent}, but total grids have none"
         elif not tiers_of.get(parent):
             message = f"{rows.label(i)} names parent {parent}, which is no grid in the file"
-        elif tier.parent not in tiers_of[parent]:
+        elif wanted not in tiers_of[parent]:
             found = " and ".join(sorted(t.label_en for t in tiers_of[parent]))
-            message = (
-                f"{rows.label(i)} names parent {parent}, a {found}, not a {tier.parent.label_en}"
-            )
+            message = f"{rows.label(i)} names parent {parent}, a {found}, not a {wanted.label_en}"
         else:
             continue
         out.append(Problem(ProblemKind.UNKNOWN_PARENT, (rows.labels[i], parent), message))
