@@ -202,12 +202,14 @@
 
   gd.ui = {
     toggleLang: function (_n, current) {
-      return current === "en" ? "zh" : "en";
+      return (current || document.documentElement.lang) === "en" ? "zh" : "en";
     },
     applyLang: function (value) {
-      const l = value === "en" ? "en" : (value === "zh" ? "zh" : (document.documentElement.dataset.defaultLang || "zh"));
-      document.documentElement.lang = l;
+      // No choice stored on this screen yet: the site's language (GRID_DISPATCH_LANGUAGE).
       const shell = document.querySelector(".app-shell");
+      const fallback = (shell && shell.dataset.defaultLang) || "zh";
+      const l = value === "en" ? "en" : (value === "zh" ? "zh" : fallback);
+      document.documentElement.lang = l;
       if (shell) document.title = shell.dataset[l === "en" ? "centreEn" : "centreZh"] || document.title;
       showConnection();
       if (gd.live && gd.live.render) gd.live.render(); // queue rows in the new language

@@ -100,14 +100,16 @@ class ServerProcess:
     """One ``grid-dispatch serve`` process on a given port and Redis; can be killed and
     started again on the same port."""
 
-    def __init__(self, *, port: int, redis_url: str, workdir: Path) -> None:
+    def __init__(self, *, port: int, redis_url: str, workdir: Path,
+                 env: dict[str, str] | None = None) -> None:
         self.port, self.redis_url, self.workdir = port, redis_url, workdir
+        self.env = env or {}
         self.url = f"http://127.0.0.1:{port}"
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> ServerProcess:
         env = os.environ | {"REDIS_URL": self.redis_url,
-                            "GRID_DISPATCH_DATA_DIR": str(self.workdir / "data")}
+                            "GRID_DISPATCH_DATA_DIR": str(self.workdir / "data")} | self.env
         log = self.workdir / "serve.log"
         with open(log, "ab") as fh:
             self.proc = subprocess.Popen(
@@ -151,11 +153,11 @@ def server_factory(redis_server, demo_grids, tmp_path, operator_login):
     """Start extra server processes on the session's Redis; all stopped after the test."""
     started: list[ServerProcess] = []
 
-    def make(port: int | None = None) -> ServerProcess:
+    def make(port: int | None = None, env: dict[str, str] | None = None) -> ServerProcess:
         workdir = tmp_path / f"serve{len(started)}"
         workdir.mkdir()
         server = ServerProcess(port=port or _free_port(), redis_url=redis_server.url,
-                               workdir=workdir).start()
+                               workdir=workdir, env=env).start()
         started.append(server)
         return server
 

@@ -66,7 +66,8 @@ def layout(**_query) -> html.Div:
             ),
         ],
         className="app-shell",
-        **{"data-centre-zh": settings.centre_name, "data-centre-en": settings.centre_name_en},
+        **{"data-centre-zh": settings.centre_name, "data-centre-en": settings.centre_name_en,
+           "data-default-lang": settings.language},
     )
 
 

@@ -141,3 +141,19 @@ def test_hover_shows_name_and_code_as_text(browser, live_server):
     info = json.load(urllib.request.urlopen(f"{live_server}/api/v1/grids/{expected['total']}"))
     assert expected["total"] in tip.text and info["name"] in tip.text
     assert tip.find_elements(By.TAG_NAME, "script") == []
+
+
+def test_a_site_in_english_opens_every_screen_in_english(browser, server_factory):
+    """GRID_DISPATCH_LANGUAGE=en: the page, its live column and the switch start in English
+    on a screen that has made no choice of its own."""
+    server = server_factory(env={"GRID_DISPATCH_LANGUAGE": "en"})
+    browser.sign_in(server.url)
+    browser.get(server.url + "/")
+    _wait_ready(browser)
+    WebDriverWait(browser, 10).until(
+        lambda d: d.execute_script("return document.documentElement.lang") == "en")
+    assert browser.find_element(By.ID, "lang-toggle").text == "中文"
+    assert browser.find_element(By.ID, "layers-title").text == "Layers"
+    browser.find_element(By.ID, "lang-toggle").click()
+    WebDriverWait(browser, 10).until(
+        lambda d: d.execute_script("return document.documentElement.lang") == "zh")
