@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from dispatch import localtime
 from dispatch.devices import ALARMS, AlarmIn, Device, DeviceRegistry, validate
@@ -29,7 +30,7 @@ class AlarmResult:
     device_id: str
     alarm: str
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {"outcome": self.outcome, "event_id": self.event_id, "count": self.count,
                 "device_id": self.device_id, "alarm": self.alarm}
 

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -118,7 +118,7 @@ def validate(model: type[M], payload: object) -> M:
         raise IntakeError([_problem(e) for e in exc.errors()]) from None
 
 
-def _problem(err: dict) -> Problem:
+def _problem(err: Mapping[str, Any]) -> Problem:
     loc = ".".join(str(p) for p in err["loc"]) or "body"
     message = "is not a known field" if err["type"] == "extra_forbidden" else err["msg"]
     return Problem(loc, message.removeprefix("Value error, "))
@@ -144,7 +144,7 @@ class Device:
     def label(self) -> str:
         return DEVICE_LABELS[self.type]
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         out = asdict(self)
         out["type"] = self.type.value
         out["grid"] = {k: out.pop(k) for k in ("micro", "general", "total", "street")}

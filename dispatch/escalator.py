@@ -9,6 +9,7 @@ import threading
 from dataclasses import dataclass, field
 
 from dispatch.events import EventService
+from dispatch.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -16,7 +17,7 @@ log = logging.getLogger(__name__)
 @dataclass
 class Escalator:
     events: EventService
-    store: object  # dispatch.store.Store: holds the lease so only one process escalates
+    store: Store  # holds the lease so only one process escalates
     interval_s: float = 5.0
     _stop: threading.Event = field(default_factory=threading.Event)
     _owner: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 from dispatch.intake import Actor
 from dispatch.models import Severity, Status, categories
@@ -44,16 +45,16 @@ class EventService:
         self._store = store
         self._clock = clock
 
-    def get(self, event_id: str, *, timeline: bool = False) -> dict:
+    def get(self, event_id: str, *, timeline: bool = False) -> dict[str, Any]:
         view = public_view(self._store.get(event_id), now=self._clock.now())
         if timeline:
             view["timeline"] = [_entry(e) for e in self._store.timeline(event_id)]
         return view
 
-    def list(self, flt: EventFilter) -> list[dict]:
+    def list(self, flt: EventFilter) -> list[dict[str, Any]]:
         index = _index_for(flt)
         now = self._clock.now()
-        out: list[dict] = []
+        out: list[dict[str, Any]] = []
         offset = 0
         while len(out) < flt.limit + flt.offset:
             ids = self._store.ids(index, since=flt.since, until=flt.until, offset=offset,
@@ -66,7 +67,7 @@ class EventService:
         return out[flt.offset: flt.offset + flt.limit]
 
     def move(self, event_id: str, target: Status, *, actor: Actor, reason: str = "",
-             extra: dict[str, str] | None = None) -> dict:
+             extra: dict[str, str] | None = None) -> dict[str, Any]:
         current = self._store.get(event_id)
         check_move(Status(current["status"]), target, role=actor.role, reason=reason)
         extra = {k: v for k, v in (extra or {}).items() if k in MOVE_FIELDS}
@@ -117,7 +118,7 @@ def _index_for(flt: EventFilter) -> str:
     return "idx:all"
 
 
-def _matches(view: dict, flt: EventFilter) -> bool:
+def _matches(view: dict[str, Any], flt: EventFilter) -> bool:
     if flt.status and view["status"] != flt.status.value:
         return False
     if flt.category and view["category"]["code"] != flt.category:
@@ -134,7 +135,7 @@ def _float(value: str | None) -> float | None:
     return float(value) if value else None
 
 
-def public_view(h: dict[str, str], *, now: float) -> dict:
+def public_view(h: dict[str, str], *, now: float) -> dict[str, Any]:
     """The JSON shape of an event, as every API and screen sees it."""
     cat = categories().get(h["category"])
     due = _float(h.get("due_at"))
@@ -181,7 +182,7 @@ LIVE_HASH_FIELDS = ("id", "status", "source", "category", "severity", "lon", "la
                     "updated_at", "entered_at", "due_at", "escalation", "count", "rev")
 
 
-def live_view(h: dict[str, str], *, now: float) -> dict:
+def live_view(h: dict[str, str], *, now: float) -> dict[str, Any]:
     """The smaller shape live screens keep for every open event (details come on demand).
 
     Built directly from the hash: this runs for every change of every event on every tick.
@@ -211,10 +212,10 @@ def _street_name(code: str) -> str:
     return street_names().get(code, ("",))[0]
 
 
-def _entry(e: dict[str, str]) -> dict:
+def _entry(e: dict[str, str]) -> dict[str, str | float]:
     keep = ("seq", "kind", "actor", "role", "at", "before", "after", "reason", "tier", "level",
             "count")
-    out = {k: e[k] for k in keep if k in e and e[k] != ""}
+    out: dict[str, str | float] = {k: e[k] for k in keep if k in e and e[k] != ""}
     out["at"] = float(out["at"])
     return out
 

@@ -16,9 +16,10 @@ caller's phone becomes the reporter phone, which intake masks before storing.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, TypeVar, TypeVarTuple
 
 import numpy as np
 import shapely
@@ -38,6 +39,9 @@ from dispatch.models import EventIn, Satisfaction, Source, categories
 from dispatch.store.hotline import HotlineStore
 from geo.crs import CoordSystem, to_wgs84
 from geo.locate import OUTSIDE, Locator
+
+_T = TypeVar("_T")
+_Args = TypeVarTuple("_Args")
 
 HOTLINE_CATEGORY = "14001"
 DESCRIPTION_MAX = 2000
@@ -61,7 +65,7 @@ class ImportResult:
     encoding: str
     format: str
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {"created": self.created, "repeats": self.repeats, "rows": self.rows,
                 "encoding": self.encoding, "format": self.format}
 
@@ -113,7 +117,7 @@ def _report(row: Row) -> Report:
                 for n in ("order_no", "received_at", "lon", "lat", "description")
                 if not row.text(n)]
 
-    def attempt(fn, *args):
+    def attempt(fn: Callable[[*_Args], _T], *args: *_Args) -> _T | None:
         try:
             return fn(*args)
         except HotlineImportError as exc:
@@ -133,13 +137,13 @@ def _report(row: Row) -> Report:
         "external_id": row.text("order_no"), "occurred_at": received and received.isoformat(),
     }
     data = attempt(_parse, row, payload, {p.field for p in problems})
-    if problems:
+    if problems or data is None:  # data is None only when a problem was recorded
         raise HotlineImportError(problems)
     return Report(data=data, source=Source.HOTLINE,
                   idempotency_key=f"12345:{data.external_id}", extra={"hotline": extra})
 
 
-def _parse(row: Row, payload: dict, reported: set[str]) -> EventIn:
+def _parse(row: Row, payload: dict[str, Any], reported: set[str]) -> EventIn:
     """Our own validation of the row, skipping columns already found wanting."""
     try:
         return parse(payload)
@@ -180,7 +184,7 @@ def _number(row: Row, name: str) -> float:
 
 
 def _extra(row: Row, received: datetime | None, category_text: str,
-           description: str) -> dict:
+           description: str) -> dict[str, str]:
     signed = _time(row, "signed_at").isoformat() if row.text("signed_at") else ""
     satisfaction = row.text("satisfaction")
     if satisfaction and satisfaction not in SATISFACTION:

@@ -13,6 +13,10 @@ import io
 import json
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from _csv import Reader  # what csv.reader() returns
 
 
 class HotlineFormat(StrEnum):
@@ -50,7 +54,7 @@ class RowProblem:
     def __str__(self) -> str:
         return f"line {self.line}: {self.field}: {self.message}"
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {"line": self.line, "field": self.field, "message": self.message}
 
 
@@ -155,7 +159,7 @@ def _csv_rows(text: str) -> list[Row]:
     return rows
 
 
-def _header(reader) -> tuple[list[str] | None, int]:
+def _header(reader: Reader) -> tuple[list[str] | None, int]:
     for record in reader:
         if any(cell.strip() for cell in record):
             return [cell.strip() for cell in record], reader.line_num

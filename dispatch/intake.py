@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from pydantic import ValidationError
@@ -36,8 +37,8 @@ class Problem:
     message: str
     index: int | None = None
 
-    def as_dict(self) -> dict:
-        out = {"field": self.field, "message": self.message}
+    def as_dict(self) -> dict[str, str | int]:
+        out: dict[str, str | int] = {"field": self.field, "message": self.message}
         if self.index is not None:
             out["index"] = self.index
         return out
@@ -61,10 +62,10 @@ class Report:
     idempotency_key: str = ""
     dedupe_key: str = ""
     dedupe_window_s: float = 0
-    extra: dict = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
-def parse(payload: Mapping, *, index: int | None = None) -> EventIn:
+def parse(payload: Mapping[str, Any], *, index: int | None = None) -> EventIn:
     """Validate one report body; raises IntakeError naming each bad field."""
     if not isinstance(payload, Mapping):
         raise IntakeError([Problem("body", "must be a JSON object", index)], status=400)
@@ -74,7 +75,7 @@ def parse(payload: Mapping, *, index: int | None = None) -> EventIn:
         raise IntakeError([_problem(err, index) for err in exc.errors()]) from None
 
 
-def _problem(err: dict, index: int | None) -> Problem:
+def _problem(err: Mapping[str, Any], index: int | None) -> Problem:
     loc = ".".join(str(p) for p in err["loc"]) or "body"
     message = err["msg"]
     if err["type"] == "extra_forbidden":

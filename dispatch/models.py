@@ -106,7 +106,7 @@ class Category(BaseModel):
 def categories() -> dict[str, Category]:
     """Two-level category table (2-digit class + 3-digit subclass) from data/categories.csv."""
     with open(data_dir() / "categories.csv", encoding="utf-8", newline="") as fh:
-        return {row["code"]: Category(**row) for row in csv.DictReader(fh)}
+        return {row["code"]: Category.model_validate(row) for row in csv.DictReader(fh)}
 
 
 class EventIn(BaseModel):

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
+from typing import Any
 
 from dispatch import localtime
 from dispatch.models import Category, Severity, Status, categories, mask_phone
@@ -66,7 +67,7 @@ class Open311Error(ValueError):
 
 # --- services ---------------------------------------------------------------------------
 
-def service(cat: Category) -> dict:
+def service(cat: Category) -> dict[str, Any]:
     """One category as a GeoReport service (no extra attributes, answered in real time)."""
     withheld = cat.code[:2] in PUBLIC_WITHHELD_CLASSES
     return {
@@ -83,18 +84,18 @@ def service(cat: Category) -> dict:
     }
 
 
-def services() -> list[dict]:
+def services() -> list[dict[str, Any]]:
     return [service(cat) for cat in categories().values()]
 
 
-def service_definition(code: str) -> dict:
+def service_definition(code: str) -> dict[str, Any]:
     """The definition of one service: ours carry no attributes (``metadata`` is false)."""
     if code not in categories():
         raise Open311Error.one(404, "service_code", f"service_code {code!r} was not found")
     return {"service_code": code, "attributes": []}
 
 
-def discovery(*, url: str, contact: str, changeset: str) -> dict:
+def discovery(*, url: str, contact: str, changeset: str) -> dict[str, Any]:
     return {
         "changeset": changeset,
         "contact": contact,
@@ -169,13 +170,13 @@ def mask_email(email: str) -> str:
     return f"{local[:1]}***@{domain}"
 
 
-def publishable(view: dict) -> bool:
+def publishable(view: dict[str, Any]) -> bool:
     return view["category"]["code"][:2] not in PUBLIC_WITHHELD_CLASSES
 
 
 # --- service requests -------------------------------------------------------------------
 
-def agency_responsible(view: dict, *, grids: GridSet) -> str:
+def agency_responsible(view: dict[str, Any], *, grids: GridSet) -> str:
     """The grid chain that owns the request: street › community › general › micro-grid."""
     grid = view["grid"]
     try:
@@ -185,7 +186,7 @@ def agency_responsible(view: dict, *, grids: GridSet) -> str:
     return " › ".join([grid["street_name"] or grid["street"], *names])
 
 
-def request_view(view: dict, *, agency: str) -> dict:
+def request_view(view: dict[str, Any], *, agency: str) -> dict[str, Any]:
     """One event (its public view) as a GeoReport service request, in the spec's order."""
     code = view["category"]["code"]
     status = Status(view["status"])

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from dispatch.events import EventFilter, EventService
 from dispatch.models import Status, categories
@@ -69,9 +70,9 @@ def _statuses(values: tuple[str, ...]) -> frozenset[Open311Status]:
 def _range(start_raw: str, end_raw: str, *, now: float) -> tuple[float, float]:
     start = parse_w3c(start_raw, "start_date") if start_raw.strip() else None
     end = parse_w3c(end_raw, "end_date") if end_raw.strip() else None
-    if start is None and end is None:
-        return now - _SPAN_S, now
     if start is None:
+        if end is None:
+            return now - _SPAN_S, now
         return end - _SPAN_S, end
     if end is None:
         return start, start + _SPAN_S
@@ -83,7 +84,7 @@ def _range(start_raw: str, end_raw: str, *, now: float) -> tuple[float, float]:
     return start, end
 
 
-def find_requests(query: RequestQuery, *, events: EventService) -> list[dict]:
+def find_requests(query: RequestQuery, *, events: EventService) -> list[dict[str, Any]]:
     """Public views of the matching events, newest first, at most 1,000."""
     if query.ids:
         views = [v for v in (_get(events, i) for i in query.ids) if v is not None]
@@ -92,20 +93,20 @@ def find_requests(query: RequestQuery, *, events: EventService) -> list[dict]:
     return [v for v in views if publishable(v)][:MAX_REQUESTS]
 
 
-def _get(events: EventService, event_id: str) -> dict | None:
+def _get(events: EventService, event_id: str) -> dict[str, Any] | None:
     try:
         return events.get(event_id)
     except EventNotFoundError:
         return None
 
 
-def _search(query: RequestQuery, *, events: EventService) -> list[dict]:
+def _search(query: RequestQuery, *, events: EventService) -> list[dict[str, Any]]:
     # One indexed scan per (status, code): "open" is ten statuses, and each status has its
     # own index, so no scan wades through the other state's events.
     wanted = query.statuses
     statuses = ([s for s in Status if open311_status(s) in wanted]
                 if wanted and len(wanted) < len(Open311Status) else [None])
-    found: dict[str, dict] = {}
+    found: dict[str, dict[str, Any]] = {}
     for status in statuses:
         for code in query.codes or (None,):
             flt = EventFilter(status=status, category=code, since=query.start,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import qrcode
@@ -122,7 +123,7 @@ def qr_modules(data: str) -> list[list[bool]]:
     return [list(row) for row in code.get_matrix()]
 
 
-def _qr(data: str) -> qrcode.QRCode:
+def _qr(data: str) -> qrcode.QRCode[Any]:  # only its matrix is used, never an image
     # Q (25 % recovery): stickers outdoors get scuffed, rained on and half covered.
     code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_Q, border=4)
     code.add_data(data)

@@ -51,7 +51,8 @@ class Fonts:
 
     regular: FontFile
     bold: FontFile
-    _cache: dict = field(default_factory=dict, repr=False)
+    _cache: dict[tuple[int, bool], ImageFont.FreeTypeFont] = field(default_factory=dict,
+                                                                   repr=False)
 
     def get(self, size: int, *, bold: bool = False) -> ImageFont.FreeTypeFont:
         key = (size, bold)

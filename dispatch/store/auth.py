@@ -7,6 +7,8 @@ import time
 
 import redis
 
+from dispatch.store.core import as_hash, as_members
+
 
 def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
@@ -23,10 +25,10 @@ class AuthStore:
         self._r.sadd("users", name)
 
     def user(self, name: str) -> dict[str, str] | None:
-        return self._r.hgetall(f"user:{name}") or None
+        return as_hash(self._r.hgetall(f"user:{name}")) or None
 
     def users(self) -> list[dict[str, str]]:
-        names = sorted(self._r.smembers("users"))
+        names = sorted(as_members(self._r.smembers("users")))
         with self._r.pipeline(transaction=False) as pipe:
             for n in names:
                 pipe.hgetall(f"user:{n}")
@@ -40,7 +42,7 @@ class AuthStore:
         return digest
 
     def token(self, token: str) -> dict[str, str] | None:
-        return self._r.hgetall(f"token:{token_digest(token)}") or None
+        return as_hash(self._r.hgetall(f"token:{token_digest(token)}")) or None
 
     def revoke_token(self, digest: str) -> bool:
         self._r.srem("tokens", digest)

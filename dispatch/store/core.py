@@ -11,9 +11,18 @@ import json
 import time
 from collections.abc import Mapping
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import redis
+from redis.typing import EncodableT, FieldT
+
+if TYPE_CHECKING:
+    # Reply shapes that recent redis-py names; older releases lack them (not run-time imports).
+    from redis.typing import StreamRangeResponse, XReadResponse, ZSetRangeResponse
+
+    from dispatch.store.auth import AuthStore
+    from dispatch.store.events import EventStore
+    from dispatch.store.stream import ChangeReader
 
 CHANGES = "changes"  # the append-only stream of every change
 GRIDS_ACTIVE = "grids:active"  # hash: the grid set this deployment serves
@@ -25,24 +34,71 @@ class StoreError(RuntimeError):
     """Redis could not be reached or refused the operation."""
 
 
+#: One stream entry as read: (id, fields).
+Entry = tuple[str, dict[str, str]]
+
+
+# --- typed replies -------------------------------------------------------------------------
+# redis-py types every reply for both of its modes (``bytes | str``), and a few as optional
+# where the command never answers nil. Every client here is made with
+# ``decode_responses=True`` (``Store.from_url``), so replies are str: these helpers say so in
+# one place. They only narrow the static type; nothing is converted at run time.
+
+
+def as_texts(reply: list[bytes | str | None]) -> list[str | None]:
+    """HMGET: one value per field asked, None where the field is missing."""
+    return cast("list[str | None]", reply)  # decoded: str, never bytes
+
+
+def as_hash(reply: dict[bytes | str, bytes | str]) -> dict[str, str]:
+    """HGETALL: field → value ({} for a missing key)."""
+    return cast("dict[str, str]", reply)  # decoded: str keys and values
+
+
+def as_members(reply: set[bytes | str]) -> set[str]:
+    """SMEMBERS."""
+    return cast("set[str]", reply)  # decoded: str members
+
+
+def as_ids(reply: ZSetRangeResponse) -> list[str]:
+    """ZRANGEBYSCORE, ZREVRANGEBYSCORE without WITHSCORES: the members alone."""
+    return cast("list[str]", reply)  # no WITHSCORES, decoded: a list of str
+
+
+def as_entries(reply: StreamRangeResponse | None) -> list[Entry]:
+    """XRANGE, XREVRANGE: always a list (empty for a missing stream), ids and fields set."""
+    return cast("list[Entry]", reply)  # never nil; entries in range are whole; decoded
+
+
+def as_stream_reads(reply: XReadResponse) -> list[tuple[str, list[Entry]]]:
+    """XREAD over RESP2 (redis-py's default): [stream name, entries] per stream that had any."""
+    return cast("list[tuple[str, list[Entry]]]", reply)  # RESP2 list form, decoded
+
+
+def as_fields(mapping: Mapping[str, str]) -> dict[FieldT, EncodableT]:
+    """A copy of ``mapping`` for HSET/XADD, whose field maps redis-py types with an invariant
+    union key (so a ``dict[str, str]`` is refused though every str is a field)."""
+    return {k: v for k, v in mapping.items()}
+
+
 class Store:
     def __init__(self, client: redis.Redis) -> None:
         self._r = client
 
     @cached_property
-    def events(self):
+    def events(self) -> EventStore:
         from dispatch.store.events import EventStore
 
         return EventStore(self._r)
 
     @cached_property
-    def auth(self):
+    def auth(self) -> AuthStore:
         from dispatch.store.auth import AuthStore
 
         return AuthStore(self._r)
 
     @cached_property
-    def changes_reader(self):
+    def changes_reader(self) -> ChangeReader:
         from dispatch.store.stream import ChangeReader
 
         return ChangeReader(self._r)
@@ -52,7 +108,8 @@ class Store:
         import secrets
 
         self._r.set("config:secret_key", secrets.token_urlsafe(48), nx=True)
-        return self._r.get("config:secret_key")
+        # SET NX just above made it if it was missing, and it has no expiry: a str (decoded).
+        return cast(str, self._r.get("config:secret_key"))
 
     def upgrade_layout(self) -> int:
         """Bring data from an older version to this key layout; returns entries changed."""
@@ -103,7 +160,7 @@ class Store:
                             hset=(GRIDS_ACTIVE, fields), replace=True)
 
     def active_grid_set(self) -> dict[str, Any]:
-        raw = self._r.hgetall(GRIDS_ACTIVE)
+        raw = as_hash(self._r.hgetall(GRIDS_ACTIVE))
         return {k: json.loads(v) for k, v in raw.items()}
 
     def changes(self, *, count: int = 100) -> list[dict[str, Any]]:
@@ -111,12 +168,12 @@ class Store:
         return [
             {"id": entry_id, **{k: v for k, v in fields.items() if k != "details"},
              "details": json.loads(fields.get("details", "null"))}
-            for entry_id, fields in self._r.xrevrange(CHANGES, count=count)
+            for entry_id, fields in as_entries(self._r.xrevrange(CHANGES, count=count))
         ]
 
     def _change(self, kind: str, *, actor: str, details: Mapping[str, Any],
                 hset: tuple[str, Mapping[str, str]] | None = None, replace: bool = False) -> str:
-        entry = {
+        entry: dict[FieldT, EncodableT] = {
             "kind": kind,
             "actor": actor,
             "at": f"{time.time():.3f}",
@@ -128,7 +185,7 @@ class Store:
                     key, mapping = hset
                     if replace:
                         pipe.delete(key)
-                    pipe.hset(key, mapping=dict(mapping))
+                    pipe.hset(key, mapping=as_fields(mapping))
                 pipe.xadd(CHANGES, entry)
                 results = pipe.execute()
         except redis.RedisError as exc:

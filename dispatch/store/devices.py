@@ -12,8 +12,9 @@ import time
 from collections.abc import Mapping
 
 import redis
+from redis.typing import EncodableT, FieldT
 
-from dispatch.store.core import CHANGES, Store, StoreError
+from dispatch.store.core import CHANGES, Store, StoreError, as_fields, as_hash, as_members
 
 DEVICE_KEY = "device:{}"
 DEVICE_IDS = "devices"
@@ -31,13 +32,14 @@ class DeviceStore:
     def put(self, device_id: str, fields: Mapping[str, str], *, actor: str, role: str) -> bool:
         """Create or replace one device; returns True when it was new."""
         key = DEVICE_KEY.format(device_id)
-        entry = {"kind": "device.registered", "device": device_id, "actor": actor,
-                 "role": role, "at": f"{time.time():.3f}", "street": fields.get("street", "")}
+        entry: dict[FieldT, EncodableT] = {
+            "kind": "device.registered", "device": device_id, "actor": actor, "role": role,
+            "at": f"{time.time():.3f}", "street": fields.get("street", "")}
         try:
             with self._r.pipeline(transaction=True) as pipe:
                 pipe.sadd(DEVICE_IDS, device_id)
                 pipe.delete(key)
-                pipe.hset(key, mapping=dict(fields))
+                pipe.hset(key, mapping=as_fields(fields))
                 pipe.xadd(CHANGES, entry)
                 added = pipe.execute()[0]
         except redis.RedisError as exc:
@@ -45,10 +47,10 @@ class DeviceStore:
         return bool(added)
 
     def get(self, device_id: str) -> dict[str, str] | None:
-        return self._r.hgetall(DEVICE_KEY.format(device_id)) or None
+        return as_hash(self._r.hgetall(DEVICE_KEY.format(device_id))) or None
 
     def all(self) -> list[dict[str, str]]:
-        ids = sorted(self._r.smembers(DEVICE_IDS))
+        ids = sorted(as_members(self._r.smembers(DEVICE_IDS)))
         with self._r.pipeline(transaction=False) as pipe:
             for device_id in ids:
                 pipe.hgetall(DEVICE_KEY.format(device_id))

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import ParamSpec, TypeVar
 
 import orjson
 import redis
@@ -19,7 +20,7 @@ import redis
 from dispatch.localtime import CST
 from dispatch.models import ESCALATION_TIERS
 from dispatch.store import lua
-from dispatch.store.core import CHANGES, StoreError
+from dispatch.store.core import CHANGES, StoreError, as_hash, as_ids
 
 IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000
 TOP_LEVEL = len(ESCALATION_TIERS) - 1  # the street centre: escalation stops there
@@ -66,12 +67,15 @@ class StaleStatusError(RuntimeError):
 
 _OUTCOME = {1: "created", 0: "repeat", 2: "folded"}
 
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 
-def _guard(method):
+
+def _guard(method: Callable[_P, _R]) -> Callable[_P, _R]:
     """Reads fail as StoreError (HTTP 503), never as a raw client error."""
 
     @functools.wraps(method)
-    def inner(*args, **kwargs):
+    def inner(*args: _P.args, **kwargs: _P.kwargs) -> _R:
         try:
             return method(*args, **kwargs)
         except redis.RedisError as exc:
@@ -134,7 +138,7 @@ class EventStore:
     # --- reads --------------------------------------------------------------------------
     @_guard
     def get(self, event_id: str) -> dict[str, str]:
-        data = self._r.hgetall(EVENT_KEY.format(event_id))
+        data = as_hash(self._r.hgetall(EVENT_KEY.format(event_id)))
         if not data:
             raise EventNotFoundError(event_id)
         return _complete(data)
@@ -164,13 +168,13 @@ class EventStore:
         """Newest first from one index (``idx:all``, ``idx:st:<status>``, ``idx:grid:<code>``…)."""
         hi = "+inf" if until is None else score(until)
         lo = "-inf" if since is None else score(since)
-        return self._r.zrevrangebyscore(index, hi, lo, start=offset, num=limit)
+        return as_ids(self._r.zrevrangebyscore(index, hi, lo, start=offset, num=limit))
 
     @_guard
     def due_before(self, when: float, *, offset: int = 0, limit: int = 1000) -> list[str]:
         """Ids whose deadline has passed by ``when``, earliest deadline first, one page."""
-        return self._r.zrangebyscore("idx:due", "-inf", score(when), start=offset,
-                                     num=limit)
+        return as_ids(self._r.zrangebyscore("idx:due", "-inf", score(when), start=offset,
+                                            num=limit))
 
     @_guard
     def timeline(self, event_id: str) -> list[dict[str, str]]:
@@ -231,6 +235,6 @@ def _num(x: float) -> str:
     return f"{x:.3f}"
 
 
-def _text(value) -> str:
+def _text(value: object) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 

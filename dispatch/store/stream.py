@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import redis
 
-from dispatch.store.core import CHANGES
+from dispatch.store.core import CHANGES, Entry, as_entries, as_stream_reads
 
 
 class ChangeReader:
@@ -13,20 +13,20 @@ class ChangeReader:
 
     def head(self) -> str:
         """The id of the newest change ("0-0" for an empty stream)."""
-        last = self._r.xrevrange(CHANGES, count=1)
+        last = as_entries(self._r.xrevrange(CHANGES, count=1))
         return last[0][0] if last else "0-0"
 
     def oldest(self) -> str | None:
-        first = self._r.xrange(CHANGES, count=1)
+        first = as_entries(self._r.xrange(CHANGES, count=1))
         return first[0][0] if first else None
 
-    def after(self, seq: str, *, count: int = 10_000) -> list[tuple[str, dict[str, str]]]:
+    def after(self, seq: str, *, count: int = 10_000) -> list[Entry]:
         """Changes strictly after ``seq``, oldest first."""
-        return self._r.xrange(CHANGES, f"({seq}", "+", count=count)
+        return as_entries(self._r.xrange(CHANGES, f"({seq}", "+", count=count))
 
-    def wait(self, seq: str, *, block_ms: int, count: int = 5000):
+    def wait(self, seq: str, *, block_ms: int, count: int = 5000) -> list[Entry]:
         """Block until changes after ``seq`` arrive (or the timeout); oldest first."""
-        got = self._r.xread({CHANGES: seq}, block=block_ms, count=count)
+        got = as_stream_reads(self._r.xread({CHANGES: seq}, block=block_ms, count=count))
         return got[0][1] if got else []
 
     def held(self, seq: str) -> bool:
