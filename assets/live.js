@@ -13,29 +13,34 @@
   const T = {
     zh: {
       urgent: "紧急", routine: "一般", complex: "复杂", overdue: "超时", left: "剩余",
-      statuses: { reported: "上报", registered: "立案", dispatched: "派遣", signed: "签收",
-        in_progress: "办理中", feedback: "反馈", verified: "核查", reopened: "重办",
-        returned: "退单", collected: "收集" },
       tiers: { micro: "微网格", general: "一般网格", total: "总网格", street: "街道中心" },
       dataDown: "数据服务不可用，正在重试",
     },
     en: {
       urgent: "Urgent", routine: "Routine", complex: "Complex", overdue: "overdue", left: "left",
-      statuses: { reported: "Reported", registered: "Registered", dispatched: "Dispatched",
-        signed: "Signed", in_progress: "In progress", feedback: "Feedback", verified: "Verified",
-        reopened: "Reopened", returned: "Returned", collected: "Collected" },
       tiers: { micro: "micro", general: "general", total: "total", street: "street centre" },
       dataDown: "Data service unavailable, retrying",
     },
   };
-  const OPEN = new Set(["collected", "reported", "registered", "dispatched", "signed",
-    "in_progress", "feedback", "verified", "reopened", "returned"]);
+  // Which statuses are open, and their labels, come from the server (the page's data-vocab,
+  // built from the Python enum), never from a copy kept here.
+  let vocab = null;
+  function vocabulary() {
+    if (vocab) return vocab;
+    const shell = document.querySelector(".app-shell");
+    const raw = shell && shell.dataset.vocab;
+    if (!raw) return { open: new Set(), labels: { zh: {}, en: {} } };
+    const parsed = JSON.parse(raw);
+    vocab = { open: new Set(parsed.open), labels: parsed.labels };
+    return vocab;
+  }
+  const isOpen = (status) => vocabulary().open.has(status);
 
   const lang = () => (document.documentElement.lang === "en" ? "en" : "zh");
   const seqKey = (s) => { const [a, b] = String(s).split("-"); return [Number(a), Number(b || 0)]; };
   const seqCmp = (a, b) => { const x = seqKey(a), y = seqKey(b); return x[0] - y[0] || x[1] - y[1]; };
   const now = () => Date.now() / 1000;
-  const isOverdue = (e) => OPEN.has(e.status) && e.due_at && now() > e.due_at;
+  const isOverdue = (e) => isOpen(e.status) && e.due_at && now() > e.due_at;
 
   function apply(payload) {
     if (!payload) return false;
@@ -47,7 +52,7 @@
     for (const e of payload.events || []) {
       const held = state.events[e.id];
       if (!held || e.rev >= held.rev) state.events[e.id] = e;
-      if (!OPEN.has(e.status)) delete state.events[e.id];
+      if (!isOpen(e.status)) delete state.events[e.id];
     }
     if (!state.seq || seqCmp(payload.seq, state.seq) > 0) state.seq = payload.seq;
     render();
@@ -107,7 +112,7 @@
     li.children[1].textContent = cat + (e.count > 1 ? ` ×${e.count}` : "");
     li.children[2].textContent = `${e.grid.street_name} · ${e.location.address || e.grid.micro}`;
     const esc = e.escalation && e.escalation.level ? ` ↑${t.tiers[e.escalation.tier]}` : "";
-    li.children[3].textContent = (t.statuses[e.status] || e.status) + esc;
+    li.children[3].textContent = (vocabulary().labels[lang()][e.status] || e.status) + esc;
     li.dataset.due = e.due_at || "";
   }
 

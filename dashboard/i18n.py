@@ -116,6 +116,16 @@ _TEXT: dict[str, tuple[str, str]] = {
 }
 
 
+def status_vocabulary() -> dict[str, object]:
+    """Open statuses and every status's label in both languages, for the page's scripts: one
+    source (the ``Status`` enum and this table), not a copy in JavaScript."""
+    from dispatch.models import Status
+
+    return {"open": [s.value for s in Status if s.open],
+            "labels": {lang: {s.value: t(f"status.{s.value}", lang) for s in Status}
+                       for lang in ("zh", "en")}}
+
+
 def t(key: str, lang: Lang) -> str:
     zh, en = _TEXT[key]
     return en if lang == "en" else zh

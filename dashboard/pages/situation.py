@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import dash
 import dash_leaflet as dl
 import shapely
@@ -15,7 +17,7 @@ from dashboard.components import header, panel
 from dashboard.components.event_panel import event_panel
 from dashboard.components.events import event_panel_shell, events_column, events_layer
 from dashboard.components.tiles import tile_layers
-from dashboard.i18n import Lang, t
+from dashboard.i18n import Lang, status_vocabulary, t
 from dashboard.pages.callbacks import PageCallbacks
 from dispatch.intake import Actor
 from dispatch.models import Role, Status
@@ -67,7 +69,8 @@ def layout(**_query) -> html.Div:
         ],
         className="app-shell",
         **{"data-centre-zh": settings.centre_name, "data-centre-en": settings.centre_name_en,
-           "data-default-lang": settings.language},
+           "data-default-lang": settings.language,
+           "data-vocab": json.dumps(status_vocabulary(), ensure_ascii=False)},
     )
 
 

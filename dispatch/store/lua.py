@@ -1,8 +1,20 @@
 """Lua scripts: each runs atomically in Redis, so a check and its write can never be split.
 
 Every script that changes an event also appends its change to the ``changes`` stream and
-keeps the indices right, in the same atomic step.
+keeps the indices right, in the same atomic step. What the scripts must know of the domain
+(which statuses are closed) is written into them from the Python enums, never copied.
 """
+
+from dispatch.models import Status
+
+
+def _lua_set(values: list[str]) -> str:
+    """A Lua table usable as a set: ``{['closed']=true, ...}``."""
+    return "{" + ", ".join(f"['{v}']=true" for v in values) + "}"
+
+
+#: The statuses that end an event's work, as the scripts test them.
+CLOSED_LUA = _lua_set([s.value for s in Status if not s.open])
 
 # A whole batch in one script, run atomically (no other client sees it half done). Intake
 # validates and locates every item before calling it, so the script meets no bad input.
@@ -20,6 +32,7 @@ keeps the indices right, in the same atomic step.
 # stored once, and the creating change's stream id is kept in the hash (the event's change
 # list starts with its first move).
 CREATE_MANY = r"""
+local CLOSED = __CLOSED__
 local stream = KEYS[1]
 local batch = cjson.decode(ARGV[1])
 local actor, role, ttl_idem = batch[1], batch[2], batch[3]
@@ -37,7 +50,7 @@ end
 local function fold(it, open_id)
   local key = 'ev:' .. open_id
   local st = redis.call('HGET', key, 'status')
-  if not st or st == 'closed' or st == 'cancelled' or st == 'archived' then return nil end
+  if not st or CLOSED[st] then return nil end
   local n = redis.call('HINCRBY', key, 'count', 1)
   local rev = redis.call('HINCRBY', key, 'rev', 1)
   local now = it[5]
@@ -111,6 +124,8 @@ return out
 #       7 reason, 8 json of extra fields to set, 9 event id, 10 now in ms (index score),
 #       11 due in ms or ""
 # Returns {1, rev} or {0, current status} when the event moved meanwhile, {-1, ""} if absent.
+CREATE_MANY = CREATE_MANY.replace("__CLOSED__", CLOSED_LUA)
+
 TRANSITION = r"""
 local current = redis.call('HGET', KEYS[1], 'status')
 if not current then return {-1, ''} end
