@@ -110,7 +110,8 @@
     li.className = `event-row row-${e.severity}${isOverdue(e) ? " is-overdue" : ""}` +
       `${li.classList.contains("fade-in") ? " fade-in" : ""}`;
     li.children[1].textContent = cat + (e.count > 1 ? ` ×${e.count}` : "");
-    li.children[2].textContent = `${e.grid.street_name} · ${e.location.address || e.grid.micro}`;
+    const street = (lang() === "en" && e.grid.street_name_en) || e.grid.street_name;
+    li.children[2].textContent = `${street} · ${e.location.address || e.grid.micro}`;
     const esc = e.escalation && e.escalation.level ? ` ↑${t.tiers[e.escalation.tier]}` : "";
     li.children[3].textContent = (vocabulary().labels[lang()][e.status] || e.status) + esc;
     li.dataset.due = e.due_at || "";

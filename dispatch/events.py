@@ -198,7 +198,8 @@ def live_view(h: dict[str, str], *, now: float) -> dict[str, Any]:
         "location": {"lon": float(h["lon"]), "lat": float(h["lat"]), "address": h["address"],
                      "building": h["building"]},
         "grid": {"micro": h["micro"], "general": h["general"], "total": h["total"],
-                 "street": h["street"], "street_name": _street_name(h["street"])},
+                 "street": h["street"], "street_name": _street_name(h["street"]),
+                 "street_name_en": _street_name(h["street"], en=True)},
         "created_at": float(h["created_at"]), "updated_at": float(h["updated_at"]),
         "entered_at": float(h["entered_at"]), "due_at": due,
         "overdue": bool(h["status"] in _OPEN and due is not None and now > due),
@@ -208,8 +209,9 @@ def live_view(h: dict[str, str], *, now: float) -> dict[str, Any]:
 
 
 @cache
-def _street_name(code: str) -> str:
-    return street_names().get(code, ("",))[0]
+def _street_name(code: str, *, en: bool = False) -> str:
+    names = street_names().get(code, ("", ""))
+    return names[1] if en else names[0]
 
 
 def _entry(e: dict[str, str]) -> dict[str, str | float]:
