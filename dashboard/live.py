@@ -17,7 +17,6 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-import shapely
 from flask import request
 from flask_login import current_user
 from flask_socketio import SocketIO, join_room
@@ -27,7 +26,7 @@ from dispatch.auth import AuthError
 from dispatch.events import LIVE_HASH_FIELDS, live_view
 from dispatch.intake import Actor
 from dispatch.models import Role, Status
-from geo.crs import CoordSystem, from_wgs84
+from geo.crs import CoordSystem, point_from_wgs84
 
 log = logging.getLogger(__name__)
 NAMESPACE = "/live"
@@ -198,8 +197,8 @@ class LiveHub:
         coords = self.runtime.display_coords
         if coords is not CoordSystem.WGS84:
             loc = view["location"]
-            point = from_wgs84([shapely.Point(loc["lon"], loc["lat"])], coords)[0]
-            loc["map"] = [round(point.x, 7), round(point.y, 7)]
+            x, y = point_from_wgs84(loc["lon"], loc["lat"], coords)
+            loc["map"] = [round(x, 7), round(y, 7)]
         return view
 
     def _delta(self, entries: list, *, prev: str, seq: str,

@@ -189,13 +189,9 @@ class EmbeddedRedis:
             if self._proc is not None and self._proc.poll() is not None:
                 tail = (self.data_dir / "redis.log").read_text(errors="replace")[-800:]
                 raise RedisUnavailableError(f"redis-server exited at start:\n{tail}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2) as s:
-                    s.sendall(b"PING\r\n")
-                    if s.recv(16).startswith(b"+PONG"):
-                        return
-            except OSError:
-                time.sleep(0.05)
+            if _pongs("127.0.0.1", self.port, timeout=0.2):
+                return
+            time.sleep(0.05)
         self.stop()
         raise RedisUnavailableError(f"redis-server did not answer on port {self.port}")
 
@@ -285,8 +281,13 @@ def _answers(url: str) -> bool:
     match = re.fullmatch(r"redis://([\w.]+):(\d+)/\d+", url)
     if not match:
         return False
+    return _pongs(match[1], int(match[2]), timeout=0.5)
+
+
+def _pongs(host: str, port: int, *, timeout: float) -> bool:
+    """A server on host:port answers PING (not merely accepts the connection)."""
     try:
-        with socket.create_connection((match[1], int(match[2])), timeout=0.5) as s:
+        with socket.create_connection((host, port), timeout=timeout) as s:
             s.sendall(b"PING\r\n")
             return s.recv(16).startswith(b"+PONG")
     except OSError:

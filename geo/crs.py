@@ -85,6 +85,17 @@ def to_wgs84(geoms: ArrayLike, coords: CoordSystem) -> NDArray:
     return _per_vertex(geoms, _inverse(fwd, rev))
 
 
+def point_from_wgs84(lon: float, lat: float, coords: CoordSystem) -> tuple[float, float]:
+    """One WGS-84 position offset into GCJ-02 or BD-09: the scalar path live screens take for
+    every event marker, without building geometries."""
+    coords = CoordSystem(coords)
+    if coords is CoordSystem.WGS84 or not _in_china(lon, lat):
+        return lon, lat
+    fwd = {CoordSystem.GCJ02: prcoords.wgs_gcj, CoordSystem.BD09: prcoords.wgs_bd}[coords]
+    out = fwd(prcoords.Coords(lat, lon), False)
+    return out.lon, out.lat
+
+
 def from_wgs84(geoms: ArrayLike, coords: CoordSystem) -> NDArray:
     """WGS-84 geometries offset into GCJ-02 or BD-09, to draw over those tiles."""
     coords = CoordSystem(coords)
