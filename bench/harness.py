@@ -16,10 +16,10 @@ import numpy as np
 import requests
 import shapely
 
-from dispatch.auth import Auth
-from dispatch.models import Role
-from dispatch.redis_server import EmbeddedRedis, free_port
+from dispatch.access.credentials import Auth
+from dispatch.access.roles import Role
 from dispatch.store import Store
+from dispatch.store.server import EmbeddedRedis, free_port
 from geo.grids import GridSet
 from geo.model import Tier
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 import threading
 import time
 from html import escape
@@ -16,8 +14,9 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from flask_socketio import SocketIO
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from dashboard import live, login
+from dashboard import live
 from dashboard.i18n import pick_lang, t
+from dashboard.pages import login
 from dashboard.runtime import Runtime
 from dispatch.store import StoreError
 
@@ -77,11 +76,10 @@ MAX_BODY_BYTES = 4 * 1024 * 1024  # a full batch of 1,000 reports fits with room
 
 
 def _register_api(server) -> None:
-    """Every module in ``dashboard.api`` that defines a blueprint ``bp`` is served."""
-    import dashboard.api as api
+    """Every module under ``dashboard.api`` that defines a blueprint ``bp`` is served."""
+    from dashboard import api
 
-    for info in sorted(pkgutil.iter_modules(api.__path__), key=lambda m: m.name):
-        module = importlib.import_module(f"dashboard.api.{info.name}")
+    for module in api.modules():
         if isinstance(getattr(module, "bp", None), Blueprint):
             server.register_blueprint(module.bp)
 
@@ -140,7 +138,7 @@ def _outage_answers(server) -> None:
     for the APIs and callbacks, the GeoReport error array for Open311, the residents' page
     for the form, and a small self-refreshing page in the screen's language elsewhere.
     """
-    from dashboard.api import open311, resident
+    from dashboard.api.channels import open311, resident
 
     channels = {"open311": (open311.unavailable, RETRY_AFTER_API_S),
                 "resident": (resident.unavailable, RETRY_AFTER_PAGE_S)}

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dispatch.auth import Auth
-from dispatch.models import Role
+from dispatch.access.credentials import Auth
+from dispatch.access.roles import Role
 
 DEMO_USERS = (
     ("operator", Role.OPERATOR, "pidu-operator", "调度员 王敏"),

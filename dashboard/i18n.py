@@ -119,7 +119,7 @@ _TEXT: dict[str, tuple[str, str]] = {
 def status_vocabulary() -> dict[str, object]:
     """Open statuses and every status's label in both languages, for the page's scripts: one
     source (the ``Status`` enum and this table), not a copy in JavaScript."""
-    from dispatch.models import Status
+    from dispatch.events.models import Status
 
     return {"open": [s.value for s in Status if s.open],
             "labels": {lang: {s.value: t(f"status.{s.value}", lang) for s in Status}

@@ -22,10 +22,10 @@ from flask_login import current_user
 from flask_socketio import SocketIO, join_room
 from socketio.exceptions import ConnectionRefusedError as Refused
 
-from dispatch.auth import AuthError
-from dispatch.events import LIVE_HASH_FIELDS, live_view
-from dispatch.intake import Actor
-from dispatch.models import Role, Status
+from dispatch.access.credentials import AuthError
+from dispatch.access.roles import Actor, Role
+from dispatch.events.models import Status
+from dispatch.events.service import LIVE_HASH_FIELDS, live_view
 from geo.crs import CoordSystem, point_from_wgs84
 
 log = logging.getLogger(__name__)

@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from dashboard.settings import Settings
-from dispatch.auth import Auth
-from dispatch.events import EventService
-from dispatch.intake import Intake
-from dispatch.redis_server import attach_or_start, read_record
+from dispatch.access.credentials import Auth
+from dispatch.events.intake import Intake
+from dispatch.events.service import EventService
+from dispatch.events.workflow import Clock, SystemClock
 from dispatch.store import Store
-from dispatch.workflow import Clock, SystemClock
+from dispatch.store.server import attach_or_start, read_record
 from geo.catalog import demo_grid_set, load_grid_set
 from geo.crs import CoordSystem
 from geo.demo import DemoSpec

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from dispatch.redis_server import Fsync
+from dispatch.store.server import Fsync
 from geo.catalog import default_cache_dir
 
 

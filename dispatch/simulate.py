@@ -16,14 +16,15 @@ from datetime import datetime, timedelta, timezone
 
 import shapely
 
-from dispatch.alarms import AlarmService
-from dispatch.devices import DeviceRegistry, DeviceType, UnknownDeviceError
-from dispatch.events import EventFilter, EventService
-from dispatch.intake import Actor, Intake, IntakeError, Report
-from dispatch.models import EventIn, Role, Source, Status
-from dispatch.open311 import Open311Error
-from dispatch.open311_intake import report_from_form
-from dispatch.workflow import TransitionError
+from dispatch.access.roles import Actor, Role
+from dispatch.channels.iot.alarms import AlarmService
+from dispatch.channels.iot.devices import DeviceRegistry, DeviceType, UnknownDeviceError
+from dispatch.channels.open311.intake import report_from_form
+from dispatch.channels.open311.spec import Open311Error
+from dispatch.events.intake import Intake, IntakeError, Report
+from dispatch.events.models import EventIn, Source, Status
+from dispatch.events.service import EventFilter, EventService
+from dispatch.events.workflow import TransitionError
 from geo.grids import GridSet
 from geo.model import Tier
 

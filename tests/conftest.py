@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from dispatch.redis_server import EmbeddedRedis, RedisUnavailableError, find_redis_server
+from dispatch.store.server import EmbeddedRedis, RedisUnavailableError, find_redis_server
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
@@ -74,8 +74,8 @@ OPERATOR = ("op-test", "op-test-password")
 @pytest.fixture(scope="session")
 def operator_login(redis_server):
     """A real operator account in the session's Redis: (user, password)."""
-    from dispatch.auth import Auth
-    from dispatch.models import Role
+    from dispatch.access.credentials import Auth
+    from dispatch.access.roles import Role
     from dispatch.store import Store
 
     store = Store.from_url(redis_server.url)
@@ -168,8 +168,8 @@ def server_factory(redis_server, demo_grids, tmp_path, operator_login):
 
 @pytest.fixture(scope="session")
 def api_token(redis_server):
-    from dispatch.auth import Auth
-    from dispatch.models import Role
+    from dispatch.access.credentials import Auth
+    from dispatch.access.roles import Role
     from dispatch.store import Store
 
     store = Store.from_url(redis_server.url)
@@ -181,7 +181,7 @@ def api_token(redis_server):
 @pytest.fixture(scope="session")
 def cjk_font():
     """The Simplified Chinese face the QR sheets print their labels in."""
-    from dispatch.qr_fonts import FontMissingError, load_fonts
+    from dispatch.channels.resident.fonts import FontMissingError, load_fonts
 
     try:
         return load_fonts()

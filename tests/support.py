@@ -9,7 +9,7 @@ from pathlib import Path
 from dashboard.app import create_app
 from dashboard.runtime import open_runtime
 from dashboard.settings import Settings
-from dispatch.models import Role
+from dispatch.access.roles import Role
 
 
 @contextmanager

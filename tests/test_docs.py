@@ -51,7 +51,7 @@ def test_the_readme_documents_every_command():
 
 
 def test_12345_required_columns_are_the_ones_the_importer_requires():
-    from dispatch.hotline_read import COLUMNS, REQUIRED
+    from dispatch.channels.hotline.read import COLUMNS, REQUIRED
 
     text = (ROOT / "docs" / "channels.md").read_text(encoding="utf-8")
     line = re.search(r"Required: (.+?)\. Optional", text, re.S)[1]
@@ -71,7 +71,7 @@ def test_the_demo_figure_for_xipu_is_what_the_screens_show(demo_grids):
 
 
 def test_withheld_open311_services_say_so():
-    from dispatch.open311 import PUBLIC_WITHHELD_CLASSES, services
+    from dispatch.channels.open311.spec import PUBLIC_WITHHELD_CLASSES, services
 
     for service in services():
         withheld = service["service_code"][:2] in PUBLIC_WITHHELD_CLASSES

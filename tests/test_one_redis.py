@@ -18,7 +18,7 @@ from click.testing import CliRunner
 from dashboard.cli import main
 from dashboard.runtime import open_runtime
 from dashboard.settings import Settings
-from dispatch.redis_server import EmbeddedRedis, RedisInUseError, attach_or_start, running_url
+from dispatch.store.server import EmbeddedRedis, RedisInUseError, attach_or_start, running_url
 
 POINT = {"lon": 103.893, "lat": 30.806}
 

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 from dashboard.i18n import status_vocabulary
-from dispatch.models import Status
+from dispatch.events.models import Status
 from dispatch.store import lua
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -8,13 +8,14 @@ from datetime import datetime
 
 from flask import Blueprint, current_app, jsonify, request
 
-from dashboard.api.auth import problem, require
-from dispatch.events import MOVE_FIELDS, EventFilter
-from dispatch.intake import MAX_BATCH, IntakeError, Problem, Report, parse
+from dashboard.api.access import problem, require
+from dispatch.access.roles import Role
+from dispatch.events.intake import MAX_BATCH, IntakeError, Problem, Report, parse
+from dispatch.events.models import Satisfaction, Source, Status, categories
+from dispatch.events.service import MOVE_FIELDS, EventFilter
+from dispatch.events.workflow import TransitionError
 from dispatch.localtime import CST
-from dispatch.models import Role, Satisfaction, Source, Status, categories
 from dispatch.store.events import EventNotFoundError
-from dispatch.workflow import TransitionError
 
 bp = Blueprint("events", __name__)
 

@@ -6,7 +6,7 @@ import re
 
 from flask import Blueprint, current_app, jsonify, request
 
-from dashboard.api.auth import problem, require
+from dashboard.api.access import problem, require
 from dashboard.live import LIVE_ROLES
 
 bp = Blueprint("live", __name__)

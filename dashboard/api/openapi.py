@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify
 
-from dispatch.models import EventIn, Severity, Source, Status
+from dispatch.events.models import EventIn, Severity, Source, Status
 
 bp = Blueprint("openapi", __name__)
 
@@ -173,18 +173,9 @@ def document() -> dict:
 
 def _extensions() -> list[dict]:
     """Paths that channel modules describe themselves (``OPENAPI_PATHS`` in their module)."""
-    import importlib
-    import pkgutil
+    from dashboard import api
 
-    import dashboard.api as api
-
-    found = []
-    for info in pkgutil.iter_modules(api.__path__):
-        module = importlib.import_module(f"dashboard.api.{info.name}")
-        paths = getattr(module, "OPENAPI_PATHS", None)
-        if paths:
-            found.append(paths)
-    return found
+    return [paths for module in api.modules() if (paths := getattr(module, "OPENAPI_PATHS", None))]
 
 
 @bp.get("/openapi.json")

@@ -27,7 +27,7 @@ def users() -> None:
 @click.option("--display", default="", help="Name shown on screens.")
 def users_add(name: str, role: str, password: str, display: str) -> None:
     """Create or replace a user (on REDIS_URL, else the data folder's embedded Redis)."""
-    from dispatch.models import Role
+    from dispatch.access.roles import Role
 
     runtime = _auth()
     try:
@@ -50,7 +50,7 @@ def tokens() -> None:
 @click.option("--name", required=True, help="Who or what holds the token.")
 def tokens_create(role: str, name: str) -> None:
     """Print a new token once; only its hash is stored."""
-    from dispatch.models import Role
+    from dispatch.access.roles import Role
 
     runtime = _auth()
     try:

@@ -29,9 +29,9 @@ def import_12345(file: Path, fmt: str | None, coords: str) -> None:
     """
     from dashboard.cli.common import settings_from_env
     from dashboard.runtime import open_runtime
-    from dispatch.hotline import HotlineImportError, import_orders
-    from dispatch.intake import Actor, IntakeError
-    from dispatch.models import Role
+    from dispatch.access.roles import Actor, Role
+    from dispatch.channels.hotline.orders import HotlineImportError, import_orders
+    from dispatch.events.intake import IntakeError
     from dispatch.store.hotline import HotlineStore
 
     runtime = open_runtime(settings_from_env(), warm=False)

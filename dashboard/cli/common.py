@@ -34,7 +34,7 @@ def user_error(exc: BaseException) -> str | None:
     import redis
     from pydantic import ValidationError
 
-    from dispatch.redis_server import RedisInUseError, RedisUnavailableError
+    from dispatch.store.server import RedisInUseError, RedisUnavailableError
     from geo.io import GridFileError
 
     if isinstance(exc, ValidationError):

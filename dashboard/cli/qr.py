@@ -28,8 +28,8 @@ def qr(code: str, out: Path, base_url: str | None, grids_file: Path | None,
        for_test: bool) -> None:
     """Write the QR sheet for a grid; each code opens the report form for its micro-grid."""
     from dashboard.runtime import grids_for
-    from dispatch.qr import BaseUrlError, SheetFormatError, render_sheet
-    from dispatch.qr_fonts import FontMissingError
+    from dispatch.channels.resident.fonts import FontMissingError
+    from dispatch.channels.resident.qr import BaseUrlError, SheetFormatError, render_sheet
     from geo.grids import UnknownGridError
 
     if out.suffix.lower() not in (".pdf", ".png"):

@@ -58,7 +58,7 @@ def http_(host: str | None, port: int | None, workers: int, threads: int) -> Non
 
 
 def _running_embedded(settings) -> str:
-    from dispatch.redis_server import running_url
+    from dispatch.store.server import running_url
 
     url = running_url(settings.data_dir / "redis")
     if not url:
@@ -144,8 +144,8 @@ class _KeepAliveHandler(WSGIRequestHandler):
 
 
 def _start_workers(runtime, *, demo: bool) -> None:
-    from dispatch.devices import DeviceRegistry
-    from dispatch.escalator import Escalator
+    from dispatch.channels.iot.devices import DeviceRegistry
+    from dispatch.events.escalator import Escalator
     from dispatch.simulate import Simulator
     from dispatch.store.devices import DeviceStore
 

@@ -7,9 +7,10 @@ from datetime import datetime
 from dash import dcc, html
 
 from dashboard.i18n import Lang, t
+from dispatch.access.roles import Role
+from dispatch.events.models import Status
+from dispatch.events.workflow import TRANSITIONS
 from dispatch.localtime import CST
-from dispatch.models import Role, Status
-from dispatch.workflow import TRANSITIONS
 
 #: The seven steps as operators see them, for the progress strip.
 STEPS = (Status.REPORTED, Status.REGISTERED, Status.DISPATCHED, Status.SIGNED,

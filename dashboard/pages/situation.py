@@ -19,10 +19,10 @@ from dashboard.components.events import event_panel_shell, events_column, events
 from dashboard.components.tiles import tile_layers
 from dashboard.i18n import Lang, status_vocabulary, t
 from dashboard.pages.callbacks import PageCallbacks
-from dispatch.intake import Actor
-from dispatch.models import Role, Status
+from dispatch.access.roles import Actor, Role
+from dispatch.events.models import Status
+from dispatch.events.workflow import TransitionError
 from dispatch.store.events import EventNotFoundError
-from dispatch.workflow import TransitionError
 from geo.crs import from_wgs84
 from geo.grids import UnknownGridError
 from geo.model import street_names

@@ -17,8 +17,8 @@ from typing import ParamSpec, TypeVar
 import orjson
 import redis
 
+from dispatch.events.models import ESCALATION_TIERS
 from dispatch.localtime import CST
-from dispatch.models import ESCALATION_TIERS
 from dispatch.store import lua
 from dispatch.store.core import CHANGES, StoreError, as_hash, as_ids
 

@@ -5,7 +5,7 @@ keeps the indices right, in the same atomic step. What the scripts must know of 
 (which statuses are closed) is written into them from the Python enums, never copied.
 """
 
-from dispatch.models import Status
+from dispatch.events.models import Status
 
 
 def _lua_set(values: list[str]) -> str:

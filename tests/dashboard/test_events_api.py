@@ -18,10 +18,10 @@ import redis as redis_lib
 from dashboard.app import MAX_BODY_BYTES, create_app
 from dashboard.runtime import open_runtime
 from dashboard.settings import Settings
-from dispatch.intake import MAX_BATCH
-from dispatch.models import Role
+from dispatch.access.roles import Role
+from dispatch.events.intake import MAX_BATCH
+from dispatch.events.workflow import ManualClock
 from dispatch.store.auth import token_digest
-from dispatch.workflow import ManualClock
 from geo.model import Tier
 
 OUTSIDE = {"lon": 103.5, "lat": 30.8}

@@ -7,9 +7,9 @@ import uuid
 
 import pytest
 
-from dispatch.events import EventFilter
-from dispatch.intake import Actor
-from dispatch.models import Role, Status
+from dispatch.access.roles import Actor, Role
+from dispatch.events.models import Status
+from dispatch.events.service import EventFilter
 from tests.support import running_app
 
 LON, LAT = 103.893, 30.806

@@ -10,10 +10,10 @@ import pytest
 from dashboard.app import create_app
 from dashboard.runtime import open_runtime
 from dashboard.settings import Settings
-from dispatch.intake import Actor
-from dispatch.models import Role, Status, categories
-from dispatch.open311 import Open311Status, open311_status
-from dispatch.redis_server import EmbeddedRedis
+from dispatch.access.roles import Actor, Role
+from dispatch.channels.open311.spec import Open311Status, open311_status
+from dispatch.events.models import Status, categories
+from dispatch.store.server import EmbeddedRedis
 from tests.support import running_app
 
 INSIDE = {"lat": "30.806", "long": "103.893"}

@@ -23,15 +23,10 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from dashboard.app import outage_cause
 from dashboard.live import NAMESPACE
-from dispatch.auth import Auth
-from dispatch.models import Role
-from dispatch.redis_server import (
-    EmbeddedRedis,
-    RedisUnavailableError,
-    find_redis_server,
-    free_port,
-)
+from dispatch.access.credentials import Auth
+from dispatch.access.roles import Role
 from dispatch.store import Store
+from dispatch.store.server import EmbeddedRedis, RedisUnavailableError, find_redis_server, free_port
 from geo.model import Tier
 from tests.conftest import IN_CI, OPERATOR, ServerProcess
 from tests.support import running_app

@@ -9,8 +9,8 @@ import re
 import pytest
 import shapely
 
-from dashboard.resident.limits import client_key, storage_uri
-from dashboard.resident.token import FormToken, FormTokenError
+from dashboard.api.channels.resident_limits import client_key, storage_uri
+from dispatch.channels.resident.token import FormToken, FormTokenError
 from dispatch.store import StoreError
 from geo.model import Tier
 from tests.support import running_app

@@ -9,11 +9,12 @@ import time
 
 import redis
 
-from dispatch.intake import Actor, Intake, Report, parse
-from dispatch.models import Role, Source
-from dispatch.redis_server import EmbeddedRedis
+from dispatch.access.roles import Actor, Role
+from dispatch.events.intake import Intake, Report, parse
+from dispatch.events.models import Source
+from dispatch.events.workflow import SystemClock
 from dispatch.store import Store, StoreError
-from dispatch.workflow import SystemClock
+from dispatch.store.server import EmbeddedRedis
 from geo.locate import Locator
 
 REPORT = {"category": "06001", "lon": 103.893, "lat": 30.806, "description": "井盖缺失"}

@@ -14,13 +14,14 @@ import uuid
 import pytest
 import redis as redis_lib
 
-from dispatch.events import EventFilter, EventService
-from dispatch.intake import MAX_BATCH, Actor, Intake, IntakeError, Report
-from dispatch.models import EventIn, Role, Source, Status
+from dispatch.access.roles import Actor, Role
+from dispatch.events.intake import MAX_BATCH, Intake, IntakeError, Report
+from dispatch.events.models import EventIn, Source, Status
+from dispatch.events.service import EventFilter, EventService
+from dispatch.events.workflow import ManualClock, TransitionError
 from dispatch.store import Store
 from dispatch.store.core import CHANGES
 from dispatch.store.events import EventNotFoundError, StaleStatusError
-from dispatch.workflow import ManualClock, TransitionError
 from geo.locate import Locator
 from geo.model import Tier
 

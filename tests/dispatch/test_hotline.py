@@ -14,10 +14,9 @@ import redis
 from click.testing import CliRunner
 
 from dashboard.cli.channels import import_12345
-from dispatch.events import EventFilter
-from dispatch.hotline import HotlineImportError, import_orders
-from dispatch.intake import Actor
-from dispatch.models import Role
+from dispatch.access.roles import Actor, Role
+from dispatch.channels.hotline.orders import HotlineImportError, import_orders
+from dispatch.events.service import EventFilter
 from dispatch.store.hotline import HotlineStore
 from geo.crs import CoordSystem
 from tests.support import running_app

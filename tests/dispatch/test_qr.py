@@ -10,8 +10,8 @@ from click.testing import CliRunner
 from PIL import Image
 
 from dashboard.cli.qr import qr
-from dispatch import qr_fonts
-from dispatch.qr import (
+from dispatch.channels.resident import fonts as qr_fonts
+from dispatch.channels.resident.qr import (
     PAGE,
     PER_PAGE,
     BaseUrlError,

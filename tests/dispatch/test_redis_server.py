@@ -11,7 +11,7 @@ import time
 
 import redis
 
-from dispatch.redis_server import EmbeddedRedis
+from dispatch.store.server import EmbeddedRedis
 
 
 def _alive(pid: int) -> bool:
@@ -52,7 +52,7 @@ def test_child_dies_when_parent_is_killed_outright(redis_server, tmp_path):
     script = textwrap.dedent(f"""
         import sys, time
         from pathlib import Path
-        from dispatch.redis_server import EmbeddedRedis
+        from dispatch.store.server import EmbeddedRedis
         server = EmbeddedRedis(Path({str(tmp_path / 'orphan')!r})).start()
         print(server.pid, flush=True)
         time.sleep(60)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections import Counter
 
-from dispatch.devices import DeviceRegistry
-from dispatch.events import EventFilter, EventService
-from dispatch.intake import Intake
+from dispatch.channels.iot.devices import DeviceRegistry
+from dispatch.events.intake import Intake
+from dispatch.events.service import EventFilter, EventService
+from dispatch.events.workflow import SystemClock
 from dispatch.simulate import Simulator
 from dispatch.store import Store
 from dispatch.store.devices import DeviceStore
-from dispatch.workflow import SystemClock
 from geo.locate import Locator
 
 

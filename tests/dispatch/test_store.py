@@ -24,9 +24,10 @@ def test_recording_again_replaces_not_merges(store, demo_grids):
 def test_event_ids_carry_the_beijing_date(store, demo_grids):
     from datetime import UTC, datetime
 
-    from dispatch.intake import Actor, Intake, Report, parse
-    from dispatch.models import Role, Source
-    from dispatch.workflow import ManualClock
+    from dispatch.access.roles import Actor, Role
+    from dispatch.events.intake import Intake, Report, parse
+    from dispatch.events.models import Source
+    from dispatch.events.workflow import ManualClock
     from geo.locate import Locator
 
     # 17:30 UTC on 26 November is 01:30 on 27 November in Beijing.
@@ -39,10 +40,11 @@ def test_event_ids_carry_the_beijing_date(store, demo_grids):
 
 
 def test_top_tier_leaves_the_deadline_index_until_the_next_move(store, demo_grids):
-    from dispatch.events import EventService
-    from dispatch.intake import Actor, Intake, Report, parse
-    from dispatch.models import Role, Source, Status
-    from dispatch.workflow import ManualClock
+    from dispatch.access.roles import Actor, Role
+    from dispatch.events.intake import Intake, Report, parse
+    from dispatch.events.models import Source, Status
+    from dispatch.events.service import EventService
+    from dispatch.events.workflow import ManualClock
     from geo.locate import Locator
 
     clock = ManualClock(t=2_100_000_000.0)  # far from other tests' events

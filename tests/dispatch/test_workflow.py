@@ -8,8 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dispatch.models import ESCALATION_TIERS, Role, Severity, Status
-from dispatch.workflow import (
+from dispatch.access.roles import Role
+from dispatch.events.models import ESCALATION_TIERS, Severity, Status
+from dispatch.events.workflow import (
     TRANSITIONS,
     ManualClock,
     TransitionError,

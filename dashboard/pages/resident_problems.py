@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from dashboard.resident.token import FormTokenError
-from dispatch.intake import Problem
+from dispatch.channels.resident.token import FormTokenError
+from dispatch.events.intake import Problem
 
 #: Event model field → form slot.
 SLOTS = {

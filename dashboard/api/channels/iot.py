@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, request
 
-from dashboard.api.auth import problem, require
+from dashboard.api.access import problem, require
 from dashboard.api.events import intake_error
-from dispatch.alarms import DEFAULT_DEDUPE_WINDOW_S, AlarmService
-from dispatch.devices import DeviceRegistry, UnknownDeviceError
-from dispatch.intake import IntakeError
-from dispatch.models import Role
+from dispatch.access.roles import Role
+from dispatch.channels.iot.alarms import DEFAULT_DEDUPE_WINDOW_S, AlarmService
+from dispatch.channels.iot.devices import DeviceRegistry, UnknownDeviceError
+from dispatch.events.intake import IntakeError
 from dispatch.store.devices import DeviceStore
 
 bp = Blueprint("iot", __name__)

@@ -10,8 +10,7 @@ from contextlib import contextmanager
 import redis
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from dispatch.intake import Actor
-from dispatch.models import Role
+from dispatch.access.roles import Actor, Role
 from dispatch.store import StoreError
 from dispatch.store.auth import AuthStore
 

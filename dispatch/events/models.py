@@ -54,16 +54,6 @@ class Source(StrEnum):
     API = "api"
 
 
-class Role(StrEnum):
-    OPERATOR = "operator"
-    LEADER = "leader"
-    COORDINATOR = "coordinator"
-    ADMIN = "admin"
-    WORKER = "worker"
-    DEVICE = "device"
-    INTEGRATION = "integration"
-    RESIDENT = "resident"
-    SYSTEM = "system"
 
 
 class Satisfaction(StrEnum):

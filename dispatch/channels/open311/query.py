@@ -12,9 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from dispatch.events import EventFilter, EventService
-from dispatch.models import Status, categories
-from dispatch.open311 import (
+from dispatch.channels.open311.spec import (
     DEFAULT_SPAN,
     MAX_REQUESTS,
     Open311Error,
@@ -23,6 +21,8 @@ from dispatch.open311 import (
     parse_w3c,
     publishable,
 )
+from dispatch.events.models import Status, categories
+from dispatch.events.service import EventFilter, EventService
 from dispatch.store.events import EventNotFoundError
 
 _SPAN_S = DEFAULT_SPAN.total_seconds()

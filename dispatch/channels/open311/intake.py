@@ -13,9 +13,9 @@ import math
 import re
 from collections.abc import Mapping
 
-from dispatch.intake import IntakeError, Problem, Report, parse
-from dispatch.models import Source, categories
-from dispatch.open311 import Open311Error, SpecError, mask_email
+from dispatch.channels.open311.spec import Open311Error, SpecError, mask_email
+from dispatch.events.intake import IntakeError, Problem, Report, parse
+from dispatch.events.models import Source, categories
 
 #: Our intake field → the GeoReport argument a client sent it as.
 _ARGUMENT = {

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Protocol
 
-from dispatch.models import ESCALATION_TIERS, Role, Severity, Status
+from dispatch.access.roles import Role
+from dispatch.events.models import ESCALATION_TIERS, Severity, Status
 from geo.model import data_dir
 
 S, R = Status, Role

@@ -16,10 +16,11 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from dispatch.intake import Actor, IntakeError, Problem
-from dispatch.models import Latitude, Longitude
+from dispatch.access.roles import Actor
+from dispatch.events.intake import IntakeError, Problem
+from dispatch.events.models import Latitude, Longitude
+from dispatch.events.workflow import Clock
 from dispatch.store.devices import DeviceStore
-from dispatch.workflow import Clock
 from geo.locate import OUTSIDE, Locator
 
 M = TypeVar("M", bound=BaseModel)

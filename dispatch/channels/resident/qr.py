@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 import qrcode
 from PIL import Image, ImageDraw
 
-from dispatch.qr_fonts import Fonts, load_fonts
+from dispatch.channels.resident.fonts import Fonts, load_fonts
 from geo.grids import GridRef, GridSet
 from geo.model import Tier
 

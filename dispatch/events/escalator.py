@@ -8,7 +8,7 @@ import socket
 import threading
 from dataclasses import dataclass, field
 
-from dispatch.events import EventService
+from dispatch.events.service import EventService
 from dispatch.store import Store
 
 log = logging.getLogger(__name__)

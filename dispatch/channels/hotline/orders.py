@@ -25,7 +25,8 @@ import numpy as np
 import shapely
 
 from dispatch import localtime
-from dispatch.hotline_read import (
+from dispatch.access.roles import Actor
+from dispatch.channels.hotline.read import (
     HotlineFormat,
     HotlineImportError,
     Row,
@@ -34,8 +35,8 @@ from dispatch.hotline_read import (
     detect_format,
     read_rows,
 )
-from dispatch.intake import MAX_BATCH, Actor, Intake, IntakeError, Report, parse
-from dispatch.models import EventIn, Satisfaction, Source, categories
+from dispatch.events.intake import MAX_BATCH, Intake, IntakeError, Report, parse
+from dispatch.events.models import EventIn, Satisfaction, Source, categories
 from dispatch.store.hotline import HotlineStore
 from geo.crs import CoordSystem, to_wgs84
 from geo.locate import OUTSIDE, Locator

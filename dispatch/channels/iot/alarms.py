@@ -14,10 +14,11 @@ from datetime import datetime
 from typing import Any
 
 from dispatch import localtime
-from dispatch.devices import ALARMS, AlarmIn, Device, DeviceRegistry, validate
-from dispatch.events import EventService
-from dispatch.intake import Actor, Intake, Report
-from dispatch.models import EventIn, Source
+from dispatch.access.roles import Actor
+from dispatch.channels.iot.devices import ALARMS, AlarmIn, Device, DeviceRegistry, validate
+from dispatch.events.intake import Intake, Report
+from dispatch.events.models import EventIn, Source
+from dispatch.events.service import EventService
 
 DEFAULT_DEDUPE_WINDOW_S = 600.0
 

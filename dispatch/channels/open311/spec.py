@@ -21,7 +21,7 @@ from enum import StrEnum
 from typing import Any
 
 from dispatch import localtime
-from dispatch.models import Category, Severity, Status, categories, mask_phone
+from dispatch.events.models import Category, Severity, Status, categories, mask_phone
 from geo.grids import GridSet, UnknownGridError
 
 MAX_REQUESTS = 1000

@@ -15,9 +15,10 @@ from typing import Any
 import numpy as np
 from pydantic import ValidationError
 
-from dispatch.models import EventIn, Role, Severity, Source, Status, categories, mask_phone
+from dispatch.access.roles import Actor
+from dispatch.events.models import EventIn, Severity, Source, Status, categories, mask_phone
+from dispatch.events.workflow import Clock, due_at
 from dispatch.store.events import Created, EventStore, NewEvent
-from dispatch.workflow import Clock, due_at
 from geo.locate import OUTSIDE, Locator
 
 MAX_BATCH = 1000
@@ -25,10 +26,6 @@ MAX_BATCH = 1000
 _TEXT = {m: m.value for enum in (Status, Source, Severity) for m in enum}
 
 
-@dataclass(frozen=True, slots=True)
-class Actor:
-    name: str
-    role: Role
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 import shapely
 
-from dispatch.intake import IntakeError, Problem, Report, parse
-from dispatch.models import Source
-from dispatch.qr import micro_grids_in
+from dispatch.channels.resident.qr import micro_grids_in
+from dispatch.events.intake import IntakeError, Problem, Report, parse
+from dispatch.events.models import Source
 from geo.grids import GridRef, GridSet, UnknownGridError
 from geo.locate import Locator
 from geo.model import Tier
@@ -129,7 +129,8 @@ def read_report(form: Mapping[str, str], *, ref: GridRef, grids: GridSet, locato
         problems += exc.problems
     if problems:
         raise IntakeError(problems)
-    extra = {"qr_grid": ref.code, "located_by": "phone" if place.by_phone else "grid"}
+    extra: dict[str, str | float] = {"qr_grid": ref.code,
+                                     "located_by": "phone" if place.by_phone else "grid"}
     if place.accuracy_m is not None:
         extra["accuracy_m"] = place.accuracy_m
     return Report(data=data, source=Source.RESIDENT, idempotency_key=f"resident:{nonce}",

@@ -8,7 +8,7 @@ from urllib.parse import urlparse
 from flask import Blueprint, current_app, g, redirect, render_template_string, request, session
 from flask_login import LoginManager, UserMixin, login_user, logout_user
 
-from dispatch.auth import PAGE_ROLES, AuthError
+from dispatch.access.credentials import PAGE_ROLES, AuthError
 
 bp = Blueprint("login", __name__)
 

@@ -7,9 +7,8 @@ from functools import wraps
 from flask import current_app, jsonify, request
 from flask_login import current_user
 
-from dispatch.auth import AuthError
-from dispatch.intake import Actor
-from dispatch.models import Role
+from dispatch.access.credentials import AuthError
+from dispatch.access.roles import Actor, Role
 
 
 def _runtime():

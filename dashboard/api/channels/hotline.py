@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, request
 
-from dashboard.api.auth import problem, require
+from dashboard.api.access import problem, require
 from dashboard.api.events import intake_error
-from dispatch.hotline import HotlineFormat, HotlineImportError, import_orders
-from dispatch.intake import IntakeError
-from dispatch.models import Role
+from dispatch.access.roles import Role
+from dispatch.channels.hotline.orders import HotlineFormat, HotlineImportError, import_orders
+from dispatch.events.intake import IntakeError
 from dispatch.store.hotline import HotlineStore
 from geo.crs import CoordSystem
 

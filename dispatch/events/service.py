@@ -7,10 +7,9 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from dispatch.intake import Actor
-from dispatch.models import Severity, Status, categories
-from dispatch.store.events import EventStore, StaleStatusError
-from dispatch.workflow import (
+from dispatch.access.roles import Actor
+from dispatch.events.models import Severity, Status, categories
+from dispatch.events.workflow import (
     Clock,
     TransitionError,
     check_move,
@@ -18,6 +17,7 @@ from dispatch.workflow import (
     escalation_level,
     escalation_tier,
 )
+from dispatch.store.events import EventStore, StaleStatusError
 from geo.model import street_names
 
 #: Fields a move may set besides the status (who it went to, the call-back verdict, a note).

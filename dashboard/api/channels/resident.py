@@ -15,7 +15,12 @@ from flask import Blueprint, Response, current_app, request
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import TooManyRequests
 
-from dashboard.resident.form import (
+from dashboard.api.channels.resident_limits import init_limiter
+from dashboard.pages.resident import duration, render
+from dashboard.pages.resident_problems import field_errors, token_problem
+from dashboard.runtime import Runtime
+from dispatch.access.roles import Actor, Role
+from dispatch.channels.resident.form import (
     CHOICE_BY_CODE,
     CHOICES,
     MAX_ACCURACY_M,
@@ -25,14 +30,10 @@ from dashboard.resident.form import (
     qr_grid,
     read_report,
 )
-from dashboard.resident.limits import init_limiter
-from dashboard.resident.pages import duration, render
-from dashboard.resident.problems import field_errors, token_problem
-from dashboard.resident.token import FormToken, FormTokenError
-from dashboard.runtime import Runtime
-from dispatch.intake import Actor, IntakeError
-from dispatch.models import EventIn, Role, Severity, Status, categories
-from dispatch.workflow import limit_minutes
+from dispatch.channels.resident.token import FormToken, FormTokenError
+from dispatch.events.intake import IntakeError
+from dispatch.events.models import EventIn, Severity, Status, categories
+from dispatch.events.workflow import limit_minutes
 from geo.grids import GridRef
 
 bp = Blueprint("resident", __name__)

@@ -13,10 +13,11 @@ import json
 from flask import Blueprint, Response, current_app, request
 from werkzeug.exceptions import HTTPException
 
-from dispatch.auth import AuthError
-from dispatch.intake import Actor, IntakeError
-from dispatch.models import Role, categories
-from dispatch.open311 import (
+from dispatch.access.credentials import AuthError
+from dispatch.access.roles import Actor, Role
+from dispatch.channels.open311.intake import report_from_form, spec_errors
+from dispatch.channels.open311.query import RequestQuery, find_requests, parse_query
+from dispatch.channels.open311.spec import (
     Open311Error,
     SpecError,
     agency_responsible,
@@ -26,9 +27,9 @@ from dispatch.open311 import (
     service_notice,
     services,
 )
-from dispatch.open311_intake import report_from_form, spec_errors
-from dispatch.open311_query import RequestQuery, find_requests, parse_query
-from dispatch.open311_xml import to_xml
+from dispatch.channels.open311.xml import to_xml
+from dispatch.events.intake import IntakeError
+from dispatch.events.models import categories
 
 bp = Blueprint("open311", __name__)
 
