@@ -22,16 +22,17 @@
       dataDown: "Data service unavailable, retrying",
     },
   };
-  // Which statuses are open, and their labels, come from the server (the page's data-vocab,
-  // built from the Python enum), never from a copy kept here.
+  // Which statuses are open, their labels and the kinds of change (vocabulary().kinds.created
+  // and so on) come from the server (the page's data-vocab, built from the Python enums),
+  // never from a copy kept here.
   let vocab = null;
   function vocabulary() {
     if (vocab) return vocab;
     const shell = document.querySelector(".app-shell");
     const raw = shell && shell.dataset.vocab;
-    if (!raw) return { open: new Set(), labels: { zh: {}, en: {} } };
+    if (!raw) return { open: new Set(), labels: { zh: {}, en: {} }, kinds: {} };
     const parsed = JSON.parse(raw);
-    vocab = { open: new Set(parsed.open), labels: parsed.labels };
+    vocab = { open: new Set(parsed.open), labels: parsed.labels, kinds: parsed.kinds || {} };
     return vocab;
   }
   const isOpen = (status) => vocabulary().open.has(status);

@@ -17,6 +17,7 @@ import socketio
 
 from bench.harness import running_server, sample_reports
 from bench.light_client import listen as light_listen
+from dispatch.events.models import ChangeKind
 from geo.catalog import demo_grid_set
 
 
@@ -32,7 +33,7 @@ class _Listener:
     def _delta(self, payload: dict) -> None:
         now = time.time()
         for change in payload["changes"]:
-            if change.get("kind") == "event.created":
+            if change.get("kind") == ChangeKind.CREATED:
                 self.seen[change["seq"]] += 1
                 self.received.setdefault(change["id"], now)
 

@@ -24,6 +24,7 @@ import redis
 
 from bench import http_load
 from bench.harness import running_server, sample_reports
+from dispatch.store import keys
 from geo.catalog import demo_grid_set
 
 
@@ -235,7 +236,7 @@ def _present(client, ids: list[str]) -> int:
     for i in range(0, len(ids), 5000):
         with client.pipeline(transaction=False) as pipe:
             for event_id in ids[i:i + 5000]:
-                pipe.exists(f"ev:{event_id}")
+                pipe.exists(keys.event(event_id))
             found += sum(pipe.execute())
     return found
 

@@ -4,21 +4,23 @@ from __future__ import annotations
 
 import threading
 import time
-from html import escape
 from pathlib import Path
 
 import dash
-import redis
 from dash import html
 from flask import Blueprint, Response, current_app, jsonify, request
 from flask_socketio import SocketIO
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from dashboard import live
+from dashboard.api import access, errors
+from dashboard.api.access import allow
 from dashboard.i18n import pick_lang, t
 from dashboard.pages import login
 from dashboard.runtime import Runtime
-from dispatch.store import StoreError
+from dispatch.access.policy import Permission
+from dispatch.store.errors import OUTAGE_ERRORS, outage_message
+from dispatch.store.errors import outage_cause as outage_cause  # read by others from here
 
 
 def assets_dir() -> Path:
@@ -57,7 +59,8 @@ def create_app(*, runtime: Runtime, live_feed: bool = True) -> dash.Dash:
     app.server.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     _register_api(app.server)
     login.install(app.server)
-    _json_errors(app.server)
+    access.install(app.server)
+    errors.install(app.server, max_body_bytes=MAX_BODY_BYTES)
     _outage_answers(app.server)
     if live_feed:
         socketio = SocketIO(app.server, async_mode="threading", logger=False,
@@ -84,50 +87,9 @@ def _register_api(server) -> None:
             server.register_blueprint(module.bp)
 
 
-def _json_errors(server) -> None:
-    from werkzeug.exceptions import HTTPException
-
-    @server.errorhandler(HTTPException)
-    def http_error(exc: HTTPException):
-        if not request.path.startswith(("/api/", "/open311/")):
-            return exc
-        field = "body" if exc.code == 413 else None
-        message = (f"body is larger than {MAX_BODY_BYTES:,} bytes" if exc.code == 413
-                   else exc.description)
-        resp = jsonify(error=exc.name.lower().replace(" ", "-"), message=message, field=field)
-        resp.status_code = exc.code
-        return resp
-
-
-#: What a Redis outage raises: the store's own error, or the client's (refused, reset, timed
-#: out, or LOADING while a restarted server replays its AOF).
-OUTAGE_ERRORS: tuple[type[Exception], ...] = (StoreError, redis.RedisError)
 RETRY_AFTER_API_S = 1
 RETRY_AFTER_PAGE_S = 5
-#: Paths whose callers read JSON: the APIs, Dash's callbacks, the OpenAPI document.
-JSON_PREFIXES = ("/api/", "/open311/", "/_dash-", "/openapi.json", "/healthz")
 _OUTAGE_LOG_EVERY_S = 5.0
-
-
-def outage_cause(exc: BaseException) -> str:
-    """What failed, in words fit for anyone to read (no addresses, no internals)."""
-    err: BaseException | None = exc
-    while err is not None:
-        if isinstance(err, redis.BusyLoadingError):
-            return "redis is loading its data"
-        if isinstance(err, redis.TimeoutError):
-            return "redis timed out"
-        if isinstance(err, redis.ConnectionError):
-            return "redis unreachable"
-        if isinstance(err, redis.RedisError):
-            return "redis refused the operation"
-        err = err.__cause__
-    return "redis error"
-
-
-def outage_message(exc: BaseException) -> str:
-    """The sentence every channel answers an outage with: the cause, and that retrying helps."""
-    return f"data service unavailable ({outage_cause(exc)}), retry"
 
 
 def _outage_answers(server) -> None:
@@ -151,7 +113,7 @@ def _outage_answers(server) -> None:
         if channel is not None:
             render, retry = channel
             response = render(message)
-        elif _wants_json():
+        elif errors.wants_json():
             response = jsonify(error="unavailable", message=message, field=None)
             retry = RETRY_AFTER_API_S
         else:
@@ -165,33 +127,18 @@ def _outage_answers(server) -> None:
         server.register_error_handler(error, unavailable)
 
 
-def _wants_json() -> bool:
-    if request.path.startswith(JSON_PREFIXES) or request.is_json:
-        return True
-    return request.accept_mimetypes.best_match(["text/html", "application/json"]) \
-        == "application/json"
-
-
-_OUTAGE_PAGE = """<!doctype html>
-<html lang="{lang}"><head><meta charset="utf-8">
-<meta http-equiv="refresh" content="{retry}">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title} · {centre}</title>
-<link rel="stylesheet" href="/assets/theme.css"></head>
-<body class="login-body"><main class="login-card outage-card" role="alert">
-<h1>{centre}</h1><p class="outage-title">{title}</p><p class="login-sub">{retrying}</p>
-</main></body></html>"""
-
-
 def _outage_page() -> Response:
     """A page that says what is wrong and reloads itself; it reads nothing from Redis."""
+    from flask import render_template
+
+    # Flask-Login's template context loads the signed-in user, which would read Redis again.
+    login.signed_out_for_this_request()
     settings = current_app.extensions["grid_dispatch"].settings
     lang = pick_lang(request.args.get("lang"), request.cookies.get("lang"),
                      default=settings.language)
     centre = settings.centre_name_en if lang == "en" else settings.centre_name
-    body = _OUTAGE_PAGE.format(lang=lang, retry=RETRY_AFTER_PAGE_S, centre=escape(centre),
-                               title=escape(t("outage.title", lang)),
-                               retrying=escape(t("outage.retrying", lang)))
+    body = render_template("outage.html", lang=lang, retry=RETRY_AFTER_PAGE_S, centre=centre,
+                           title=t("outage.title", lang), retrying=t("outage.retrying", lang))
     return Response(body, mimetype="text/html")
 
 
@@ -232,5 +179,6 @@ def _serve_local_tiles(app: dash.Dash, settings) -> None:
     folder = Path(settings.tiles_url).expanduser().resolve()
 
     @app.server.get("/tiles/<int:z>/<int:x>/<int:y>.png")
+    @allow(Permission.PAGE_VIEW)
     def tile(z: int, x: int, y: int):
         return send_from_directory(folder, f"{z}/{x}/{y}.png", max_age=86400)

@@ -117,13 +117,15 @@ _TEXT: dict[str, tuple[str, str]] = {
 
 
 def status_vocabulary() -> dict[str, object]:
-    """Open statuses and every status's label in both languages, for the page's scripts: one
-    source (the ``Status`` enum and this table), not a copy in JavaScript."""
-    from dispatch.events.models import Status
+    """Open statuses, every status's label in both languages and the kinds of change a delta
+    carries (by enum name, e.g. ``created``), for the page's scripts: one source (the enums
+    and this table), not a copy in JavaScript."""
+    from dispatch.events.models import ChangeKind, Status
 
     return {"open": [s.value for s in Status if s.open],
             "labels": {lang: {s.value: t(f"status.{s.value}", lang) for s in Status}
-                       for lang in ("zh", "en")}}
+                       for lang in ("zh", "en")},
+            "kinds": {k.name.lower(): k.value for k in ChangeKind}}
 
 
 def t(key: str, lang: Lang) -> str:

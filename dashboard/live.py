@@ -15,7 +15,9 @@ import queue
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from flask import request
 from flask_login import current_user
@@ -23,16 +25,17 @@ from flask_socketio import SocketIO, join_room
 from socketio.exceptions import ConnectionRefusedError as Refused
 
 from dispatch.access.credentials import AuthError
-from dispatch.access.roles import Actor, Role
+from dispatch.access.policy import AccessDenied, Forbidden, Permission, Unauthenticated, require
+from dispatch.access.roles import Actor
+from dispatch.access.scope import Reach, Scope
 from dispatch.events.models import Status
 from dispatch.events.service import LIVE_HASH_FIELDS, live_view
+from dispatch.store.errors import OUTAGE_ERRORS, outage_message
 from geo.crs import CoordSystem, point_from_wgs84
 
 log = logging.getLogger(__name__)
 NAMESPACE = "/live"
 DISTRICT = "district"
-LIVE_ROLES = (Role.OPERATOR, Role.ADMIN, Role.LEADER, Role.COORDINATOR, Role.WORKER,
-              Role.INTEGRATION)
 SNAPSHOT_LIMIT = 5000
 #: What a delta keeps of each change: the event's state travels in ``events``, the full
 #: record (actor, role, time, reason) stays in the stream and the event's timeline.
@@ -66,9 +69,8 @@ class LiveHub:
         seq = reader.head()
         store = self.runtime.store.events
         now = self.runtime.clock.now()
-        index = f"idx:street:{street}" if street else "idx:all"
         views = [self._placed(live_view(h, now=now)) for h in store.get_many(
-            store.ids(index, limit=SNAPSHOT_LIMIT))]
+            store.ids_where(street=street, limit=SNAPSHOT_LIMIT))]
         return {"kind": "snapshot", "seq": seq, "prev": seq, "changes": [],
                 "events": [v for v in views if Status(v["status"]).open]}
 
@@ -155,7 +157,7 @@ class LiveHub:
         """Send one delta per room; returns what must be tried again (a store outage)."""
         try:
             self._broadcast(entries)
-        except _outage_errors() as exc:
+        except OUTAGE_ERRORS as exc:
             self._send_outage.failed(exc)
             self._stop.wait(RETRY_S)
             return entries
@@ -220,42 +222,61 @@ def install(socketio: SocketIO, runtime) -> LiveHub:
     """Register the /live namespace handlers and start this process's hub."""
     hub = LiveHub(socketio=socketio, runtime=runtime)
 
-    @socketio.on("connect", namespace=NAMESPACE)
+    @handler(socketio, "connect", permission=Permission.LIVE_READ)
     def on_connect(auth=None):
+        auth = auth if isinstance(auth, dict) else {}
         try:
             actor = _identify(runtime, auth)
-            if actor is None or actor.role not in LIVE_ROLES:
-                raise ConnectionRefusedError("unauthorized: sign in or pass auth={'token': …}")
-            _welcome(socketio, hub, actor, auth if isinstance(auth, dict) else {})
-        except _outage_errors() as exc:
-            raise Refused(_outage_message(exc), {"error": "unavailable"}) from exc
+            scope = require(actor, Permission.LIVE_READ)
+            street = feed_street(actor, scope, auth.get("street") or None)
+            _welcome(socketio, hub, street=street, since=auth.get("since"))
+        except AccessDenied as exc:
+            raise Refused(f"unauthorized: {exc}", {"error": "unauthorized"}) from exc
+        except OUTAGE_ERRORS as exc:
+            raise Refused(outage_message(exc), {"error": "unavailable"}) from exc
 
     hub.start()
     runtime.on_close(hub.stop)
     return hub
 
 
-def _welcome(socketio: SocketIO, hub: LiveHub, actor: Actor, auth: dict) -> None:
-    """Join the client's rooms and send it what it lacks: a snapshot, or the changes since."""
-    street = auth.get("street")
+def handler(socketio: SocketIO, event: str, *, permission: Permission,
+            namespace: str = NAMESPACE) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``socketio.on`` that records the permission the handler asks for, so the access
+    table lists every Socket.IO event (a handler registered without it has no entry)."""
+
+    def register(fn: Callable[..., Any]) -> Callable[..., Any]:
+        SOCKET_PERMISSIONS[(namespace, event)] = permission
+        return socketio.on(event, namespace=namespace)(fn)
+
+    return register
+
+
+#: (namespace, event) → the permission its handler asks for.
+SOCKET_PERMISSIONS: dict[tuple[str, str], Permission] = {}
+
+
+def feed_street(actor: Actor, scope: Scope, asked: str | None) -> str | None:
+    """The street whose feed a client gets (``None``: the district's), held to its scope."""
+    if scope.reach is Reach.DISTRICT:
+        return asked
+    if scope.reach is Reach.STREET:
+        if asked is None and len(scope.codes) == 1:
+            return next(iter(scope.codes))
+        if asked in scope.codes:
+            return asked
+        raise Forbidden(f"the live feed of {asked or 'the district'} is outside your scope "
+                        f"({scope}); ask for one of your streets", permission=Permission.LIVE_READ,
+                        actor=actor)
+    raise Forbidden(f"the live feed is per street or district, not for a grid scope ({scope})",
+                    permission=Permission.LIVE_READ, actor=actor)
+
+
+def _welcome(socketio: SocketIO, hub: LiveHub, *, street: str | None, since: object) -> None:
+    """Join the client's room and send it what it lacks: a snapshot, or the changes since."""
     join_room(street_room(street) if street else DISTRICT)
-    join_room(f"role:{actor.role.value}")
-    since = auth.get("since")
     first = hub.since(str(since), street=street) if since else hub.snapshot(street=street)
     socketio.emit(first["kind"], first, to=request.sid, namespace=NAMESPACE)
-
-
-def _outage_errors() -> tuple[type[Exception], ...]:
-    """What a Redis outage raises; defined beside the HTTP translation (which imports us)."""
-    from dashboard.app import OUTAGE_ERRORS
-
-    return OUTAGE_ERRORS
-
-
-def _outage_message(exc: BaseException) -> str:
-    from dashboard.app import outage_message
-
-    return outage_message(exc)
 
 
 class _Outage:
@@ -279,16 +300,17 @@ class _Outage:
 
 
 def _is_outage(exc: Exception) -> bool:
-    return isinstance(exc, _outage_errors())
+    return isinstance(exc, OUTAGE_ERRORS)
 
 
-def _identify(runtime, auth) -> Actor | None:
-    token = auth.get("token") if isinstance(auth, dict) else None
+def _identify(runtime, auth: dict) -> Actor | None:
+    """The token's holder, else the signed-in page user, else nobody (refused by the policy)."""
+    token = auth.get("token")
     if token:
         try:
             return runtime.auth.from_token(str(token))
-        except AuthError:
-            return None
-    if current_user and current_user.is_authenticated:
-        return Actor(name=current_user.id, role=Role(current_user.role))
+        except AuthError as exc:
+            raise Unauthenticated(str(exc), permission=Permission.LIVE_READ) from exc
+    if current_user.is_authenticated:  # not bool(current_user): that hides a StoreError
+        return current_user.actor
     return None

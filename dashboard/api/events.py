@@ -8,20 +8,18 @@ from datetime import datetime
 
 from flask import Blueprint, current_app, jsonify, request
 
-from dashboard.api.access import problem, require
+from dashboard.api.access import access, allow
+from dashboard.api.errors import problem
+from dispatch.access.policy import Permission, require
 from dispatch.access.roles import Role
-from dispatch.events.intake import MAX_BATCH, IntakeError, Problem, Report, parse
-from dispatch.events.models import Satisfaction, Source, Status, categories
+from dispatch.events.intake import MAX_BATCH, Fault, IntakeError, Problem, Report, parse
+from dispatch.events.models import Outcome, Satisfaction, Source, Status, categories
 from dispatch.events.service import MOVE_FIELDS, EventFilter
-from dispatch.events.workflow import TransitionError
 from dispatch.localtime import CST
-from dispatch.store.events import EventNotFoundError
 
 bp = Blueprint("events", __name__)
 
-R = Role
-WRITERS = (R.OPERATOR, R.ADMIN, R.WORKER, R.INTEGRATION)
-READERS = (R.OPERATOR, R.ADMIN, R.LEADER, R.COORDINATOR, R.WORKER, R.INTEGRATION)
+R, P = Role, Permission
 _SOURCE_BY_ROLE = {R.OPERATOR: Source.OPERATOR, R.ADMIN: Source.OPERATOR,
                    R.WORKER: Source.WORKER, R.INTEGRATION: Source.API}
 
@@ -34,45 +32,33 @@ def _body():
     data = request.get_json(silent=True)
     if data is None:
         raise IntakeError([Problem("body", "must be JSON (Content-Type: application/json)")],
-                          status=400)
+                          fault=Fault.MALFORMED)
     return data
 
 
-def intake_error(exc: IntakeError):
-    first = exc.problems[0]
-    return problem(exc.status, "invalid" if exc.status != 413 else "too-large", str(exc),
-                   field=first.field, problems=[p.as_dict() for p in exc.problems])
-
-
 @bp.post("/api/v1/events")
-@require(*WRITERS)
+@allow(P.EVENT_REPORT)
 def create_event(*, actor):
-    try:
-        report = Report(data=parse(_body()), source=_SOURCE_BY_ROLE[actor.role],
-                        idempotency_key=_idem_key(actor))
-        created = _runtime().intake.submit(report, actor=actor)
-    except IntakeError as exc:
-        return intake_error(exc)
-    status = 201 if created.outcome == "created" else 200
+    report = Report(data=parse(_body()), source=_SOURCE_BY_ROLE[actor.role],
+                    idempotency_key=_idem_key(actor))
+    created = _runtime().intake.submit(report, actor=actor)
+    status = 201 if created.outcome is Outcome.CREATED else 200
     return jsonify(id=created.id, outcome=created.outcome), status
 
 
 @bp.post("/api/v1/events/batch")
-@require(*WRITERS)
+@allow(P.EVENT_REPORT)
 def create_batch(*, actor):
-    try:
-        body = _body()
-        items = body.get("events") if isinstance(body, dict) else body
-        if not isinstance(items, list) or not items:
-            raise IntakeError([Problem("events", "must be a non-empty list of events")],
-                              status=400)
-        if len(items) > MAX_BATCH:
-            raise IntakeError([Problem("events", f"at most {MAX_BATCH} events per batch, "
-                                                 f"got {len(items)}")], status=413)
-        reports = _parse_all(items, actor)
-        created = _runtime().intake.submit_many(reports, actor=actor)
-    except IntakeError as exc:
-        return intake_error(exc)
+    body = _body()
+    items = body.get("events") if isinstance(body, dict) else body
+    if not isinstance(items, list) or not items:
+        raise IntakeError([Problem("events", "must be a non-empty list of events")],
+                          fault=Fault.MALFORMED)
+    if len(items) > MAX_BATCH:
+        raise IntakeError([Problem("events", f"at most {MAX_BATCH} events per batch, "
+                                             f"got {len(items)}")], fault=Fault.TOO_LARGE)
+    reports = _parse_all(items, actor)
+    created = _runtime().intake.submit_many(reports, actor=actor)
     return jsonify(events=[{"id": c.id, "outcome": c.outcome} for c in created]), 201
 
 
@@ -101,8 +87,8 @@ def _scoped(actor, key: str) -> str:
 
 
 @bp.get("/api/v1/events")
-@require(*READERS)
-def list_events(*, actor):
+@allow(P.EVENT_READ)
+def list_events():
     try:
         flt = _filter(request.args)
     except ValueError as exc:
@@ -139,6 +125,7 @@ def _filter(args) -> EventFilter:
         since=_time(args.get("since"), "since"), until=_time(args.get("until"), "until"),
         overdue=None if overdue is None else overdue == "true",
         offset=number("offset", int, 0) or 0, limit=number("limit", int, 1, 1000) or 100,
+        scope=access().scope,
     )
 
 
@@ -172,16 +159,22 @@ def _iso(raw: str, name: str) -> float:
 
 
 @bp.get("/api/v1/events/<event_id>")
-@require(*READERS)
+@allow(P.EVENT_READ)
 def get_event(event_id: str, *, actor):
-    try:
-        return jsonify(_runtime().events.get(event_id, timeline=True))
-    except EventNotFoundError as exc:
-        return problem(404, "not-found", str(exc), field="id")
+    view = _runtime().events.get(event_id, timeline=True)
+    _in_scope(view, actor, P.EVENT_READ)
+    return jsonify(view)
+
+
+def _in_scope(view: dict, actor, permission: Permission) -> None:
+    """An event outside the caller's streets or grids is refused like any other permission."""
+    grid = view["grid"]
+    require(actor, permission, street=grid["street"],
+            grids=(grid["micro"], grid["general"], grid["total"]))
 
 
 @bp.post("/api/v1/events/<event_id>/transitions")
-@require(R.OPERATOR, R.ADMIN, R.WORKER)
+@allow(P.EVENT_MOVE)
 def move_event(event_id: str, *, actor):
     body = request.get_json(silent=True)
     if not isinstance(body, dict) or "status" not in body:
@@ -194,12 +187,6 @@ def move_event(event_id: str, *, actor):
     if "satisfaction" in extra and extra["satisfaction"] not in {s.value for s in Satisfaction}:
         return problem(422, "invalid", f"satisfaction {extra['satisfaction']!r} is not one of "
                        f"{[s.value for s in Satisfaction]}", field="satisfaction")
-    try:
-        view = _runtime().events.move(event_id, target, actor=actor,
-                                      reason=str(body.get("reason", ""))[:500], extra=extra)
-    except EventNotFoundError as exc:
-        return problem(404, "not-found", str(exc), field="id")
-    except TransitionError as exc:
-        status = {"status": 409, "role": 403}.get(exc.field, 422)
-        return problem(status, "illegal-transition", str(exc), field=exc.field)
+    view = _runtime().events.move(event_id, target, actor=actor,
+                                  reason=str(body.get("reason", ""))[:500], extra=extra)
     return jsonify(view)

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 
 from flask import Blueprint, Response, abort, current_app, jsonify, request
 
-from geo.grids import UnknownGridError
+from dashboard.api.access import allow
+from dispatch.access.policy import Permission
 
 bp = Blueprint("geo", __name__)
 
@@ -26,6 +27,7 @@ def layer_url(runtime, name: str) -> str:
 
 
 @bp.get("/geo/<digest>/<name>.pbf")
+@allow(Permission.GRID_READ)
 def map_layer(digest: str, name: str) -> Response:
     runtime = _runtime()
     payload = runtime.payloads.get(name)
@@ -46,6 +48,7 @@ def map_layer(digest: str, name: str) -> Response:
 
 
 @bp.get("/api/v1/grids/locate")
+@allow(Permission.GRID_READ)
 def locate() -> Response:
     lon = _coordinate("lon", -180, 180)
     lat = _coordinate("lat", -90, 90)
@@ -53,14 +56,13 @@ def locate() -> Response:
 
 
 @bp.get("/api/v1/grids/<code>")
+@allow(Permission.GRID_READ)
 def grid(code: str) -> Response:
-    try:
-        return jsonify(_runtime().grids.info(code))
-    except UnknownGridError as exc:
-        return jsonify(error="unknown-grid", field="code", message=str(exc)), 404
+    return jsonify(_runtime().grids.info(code))
 
 
 @bp.get("/api/v1/grids")
+@allow(Permission.GRID_READ)
 def summary() -> Response:
     """Counts and people per tier, and where each map layer is served (in the map's
     coordinate system, ``display_coords``)."""
@@ -76,6 +78,7 @@ HEALTH_DEADLINE_S = 1.0
 
 
 @bp.get("/healthz")
+@allow(Permission.PUBLIC)
 def health() -> Response:
     runtime = _runtime()
     probe = current_app.extensions.setdefault("grid_dispatch_probe", RedisProbe())

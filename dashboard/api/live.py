@@ -6,19 +6,21 @@ import re
 
 from flask import Blueprint, current_app, jsonify, request
 
-from dashboard.api.access import problem, require
-from dashboard.live import LIVE_ROLES
+from dashboard.api.access import access, allow
+from dashboard.api.errors import problem
+from dashboard.live import feed_street
+from dispatch.access.policy import Permission
 
 bp = Blueprint("live", __name__)
 _SEQ = re.compile(r"^\d{1,20}-\d{1,20}$")
 
 
 @bp.get("/api/v1/live/changes")
-@require(*LIVE_ROLES)
+@allow(Permission.LIVE_READ)
 def changes(*, actor):
     hub = current_app.extensions["grid_dispatch_live"]
     since = request.args.get("since", "")
-    street = request.args.get("street") or None
+    street = feed_street(actor, access().scope, request.args.get("street") or None)
     if since and not _SEQ.match(since):
         return problem(400, "invalid", f"since {since!r} is not a stream id like 1700000000000-0",
                        field="since")

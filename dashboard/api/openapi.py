@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify
 
+from dashboard.api.access import allow
+from dispatch.access.policy import Permission
 from dispatch.events.models import EventIn, Severity, Source, Status
 
 bp = Blueprint("openapi", __name__)
@@ -179,5 +181,6 @@ def _extensions() -> list[dict]:
 
 
 @bp.get("/openapi.json")
+@allow(Permission.PUBLIC)
 def openapi():
     return jsonify(document())

@@ -5,6 +5,15 @@ from __future__ import annotations
 import click
 
 from dashboard.cli.common import main, settings_from_env
+from dispatch.access.policy import Permission, holders
+from dispatch.access.roles import Role
+from dispatch.access.scope import DISTRICT, Reach, Scope, ScopeError, parse_scope
+
+#: Who may sign in to the pages, and who may hold a token, follow from the grant table.
+PAGE_ROLES = [r.value for r in holders(Permission.PAGE_VIEW)]
+TOKEN_ROLES = [r.value for r in Role if r not in (Role.RESIDENT, Role.SYSTEM)]
+SCOPE_HELP = ("district (default), street:CODE[,CODE…] or grids:CODE[,CODE…]; an account "
+              "never reaches further than its role's grants")
 
 
 def _auth():
@@ -21,22 +30,22 @@ def users() -> None:
 
 @users.command("add")
 @click.argument("name")
-@click.option("--role", required=True,
-              type=click.Choice(["operator", "leader", "coordinator", "admin", "worker"]))
+@click.option("--role", required=True, type=click.Choice(PAGE_ROLES))
+@click.option("--scope", "scope_text", default="district", help=SCOPE_HELP)
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
 @click.option("--display", default="", help="Name shown on screens.")
-def users_add(name: str, role: str, password: str, display: str) -> None:
+def users_add(name: str, role: str, scope_text: str, password: str, display: str) -> None:
     """Create or replace a user (on REDIS_URL, else the data folder's embedded Redis)."""
-    from dispatch.access.roles import Role
-
+    scope = _scope(scope_text)
     runtime = _auth()
     try:
-        runtime.auth.add_user(name, role=Role(role), password=password, display=display)
+        runtime.auth.add_user(name, role=Role(role), password=password, display=display,
+                              scope=scope)
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from exc
     finally:
         runtime.close()
-    click.echo(f"user {name} ({role}) saved")
+    click.echo(f"user {name} ({role}, {scope}) saved")
 
 
 @main.group()
@@ -45,15 +54,47 @@ def tokens() -> None:
 
 
 @tokens.command("create")
-@click.option("--role", required=True, type=click.Choice(
-    ["operator", "admin", "worker", "integration", "device", "leader"]))
+@click.option("--role", required=True, type=click.Choice(TOKEN_ROLES))
 @click.option("--name", required=True, help="Who or what holds the token.")
-def tokens_create(role: str, name: str) -> None:
+@click.option("--scope", "scope_text", default="district", help=SCOPE_HELP)
+def tokens_create(role: str, name: str, scope_text: str) -> None:
     """Print a new token once; only its hash is stored."""
-    from dispatch.access.roles import Role
-
+    scope = _scope(scope_text)
     runtime = _auth()
     try:
-        click.echo(runtime.auth.create_token(name=name, role=Role(role)))
+        click.echo(runtime.auth.create_token(name=name, role=Role(role), scope=scope))
     finally:
         runtime.close()
+
+
+def _scope(text: str) -> Scope:
+    """The scope, each code checked against the site's grids (a typo would lock someone out)."""
+    try:
+        scope = parse_scope(text)
+    except ScopeError as exc:
+        raise click.BadParameter(str(exc), param_hint="--scope") from exc
+    if scope == DISTRICT:
+        return scope
+    from dashboard.runtime import grids_for
+
+    grids = grids_for(settings_from_env())
+    known = set(grids.street_codes) if scope.reach is Reach.STREET else grids
+    unknown = sorted(c for c in scope.codes if c not in known)
+    if unknown:
+        what = "street" if scope.reach is Reach.STREET else "grid"
+        raise click.BadParameter(f"unknown {what} code(s): {', '.join(unknown)}",
+                                 param_hint="--scope")
+    return scope
+
+
+@main.group()
+def access() -> None:
+    """The access policy: which role may do what, and how far."""
+
+
+@access.command("matrix")
+def access_matrix() -> None:
+    """Print the grant table as Markdown (a row per permission, a column per role)."""
+    from dispatch.access.policy import matrix
+
+    click.echo(matrix())

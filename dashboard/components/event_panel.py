@@ -7,8 +7,9 @@ from datetime import datetime
 from dash import dcc, html
 
 from dashboard.i18n import Lang, t
-from dispatch.access.roles import Role
-from dispatch.events.models import Status
+from dispatch.access.policy import permits
+from dispatch.access.roles import Actor
+from dispatch.events.models import ChangeKind, Status
 from dispatch.events.workflow import TRANSITIONS
 from dispatch.localtime import CST
 
@@ -21,7 +22,7 @@ def status_label(status: str, lang: Lang) -> str:
     return t(f"status.{status}", lang)
 
 
-def event_panel(view: dict, *, lang: Lang, role: Role) -> list:
+def event_panel(view: dict, *, lang: Lang, actor: Actor) -> list:
     """Panel body for ``EventService.get(..., timeline=True)``; all text as text nodes."""
     cat = view["category"]
     return [
@@ -33,7 +34,7 @@ def event_panel(view: dict, *, lang: Lang, role: Role) -> list:
         _steps(view["status"], lang),
         html.P(view["description"], className="event-description"),
         html.Dl(_rows(view, lang), className="panel-rows"),
-        _actions(view, lang, role),
+        _actions(view, lang, actor),
         html.H3(t("event.timeline", lang), className="panel-sub"),
         html.Ol([_change(c, lang) for c in view.get("timeline", [])], className="timeline"),
     ]
@@ -80,9 +81,9 @@ def _rows(view: dict, lang: Lang) -> list:
     return [html.Div([html.Dt(k), html.Dd(v)], className="panel-row") for k, v in rows]
 
 
-def _actions(view: dict, lang: Lang, role: Role) -> html.Div:
+def _actions(view: dict, lang: Lang, actor: Actor) -> html.Div:
     moves = [(to, move) for (frm, to), move in TRANSITIONS.items()
-             if frm.value == view["status"] and role in move.roles]
+             if frm.value == view["status"] and permits(actor, move.permission)]
     if not moves:
         return html.Div()
     buttons = [html.Button(status_label(to.value, lang), n_clicks=0,
@@ -100,11 +101,11 @@ def _actions(view: dict, lang: Lang, role: Role) -> html.Div:
 
 def _change(c: dict, lang: Lang) -> html.Li:
     kind = c.get("kind", "")
-    if kind == "event.transition":
+    if kind == ChangeKind.TRANSITION:
         what = f"{status_label(c.get('before', ''), lang)} → {status_label(c['after'], lang)}"
-    elif kind == "event.escalated":
+    elif kind == ChangeKind.ESCALATED:
         what = f"{t('event.escalated', lang)} → {t('tier1.' + c.get('tier', 'micro'), lang)}"
-    elif kind == "event.repeated":
+    elif kind == ChangeKind.REPEATED:
         what = f"{t('event.repeated', lang)} × {c.get('count', '')}"
     else:
         what = f"{t('event.created_kind', lang)} · {status_label(c.get('after', ''), lang)}"

@@ -4,26 +4,65 @@ Dash's module-level ``callback`` hands its registrations to the first app that s
 no other, so a second app in the same process (several test apps, or an app rebuilt with other
 settings) would answer its callbacks with errors. A page collects its callbacks here instead,
 and ``create_app`` registers them on each app.
+
+Every server-side callback names the permission it needs; it is asked of the access policy
+before the callback runs, so a callback reached without it is refused (401 or 403) and never
+falls back to some default role.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
 from typing import Any
 
 import dash
 
+from dashboard.api.access import current_actor
+from dispatch.access.policy import Permission, require
+
+
+@dataclass(frozen=True, slots=True)
+class ServerCallback:
+    args: tuple
+    kwargs: dict
+    fn: Callable
+    permission: Permission
+
+
+#: Callbacks Dash adds itself: the pages router renders a page's layout, which the page
+#: route's own permission already covers.
+FRAMEWORK: dict[tuple[str, str], Permission] = {("dash.dash", "update"): Permission.PAGE_VIEW}
+
+
+def permission_of(fn: Callable) -> Permission | None:
+    """The permission a registered callback asks for, or ``None`` when it has no entry."""
+    found = getattr(fn, "permission", None)
+    if found is not None:
+        return found
+    inner = getattr(fn, "__wrapped__", fn)
+    found = getattr(inner, "permission", None)
+    return found or FRAMEWORK.get((inner.__module__, inner.__name__))
+
 
 class PageCallbacks:
     def __init__(self) -> None:
-        self._server: list[tuple[tuple, dict, Callable]] = []
+        self.server: list[ServerCallback] = []
         self._client: list[tuple[tuple, dict]] = []
 
-    def callback(self, *args: Any, **kwargs: Any) -> Callable[[Callable], Callable]:
-        """Like ``dash.callback``: a server-side callback, kept for every app."""
+    def callback(self, *args: Any, permission: Permission,
+                 **kwargs: Any) -> Callable[[Callable], Callable]:
+        """Like ``dash.callback``, with the permission the callback needs."""
 
         def keep(fn: Callable) -> Callable:
-            self._server.append((args, kwargs, fn))
+            @wraps(fn)
+            def guarded(*a: Any, **kw: Any) -> Any:
+                require(current_actor(), permission)
+                return fn(*a, **kw)
+
+            guarded.permission = permission  # type: ignore[attr-defined]
+            self.server.append(ServerCallback(args, kwargs, guarded, permission))
             return fn
 
         return keep
@@ -33,7 +72,7 @@ class PageCallbacks:
         self._client.append((args, kwargs))
 
     def register(self, app: dash.Dash) -> None:
-        for args, kwargs, fn in self._server:
-            app.callback(*args, **kwargs)(fn)
+        for cb in self.server:
+            app.callback(*cb.args, **cb.kwargs)(cb.fn)
         for args, kwargs in self._client:
             app.clientside_callback(*args, **kwargs)

@@ -5,24 +5,24 @@ from __future__ import annotations
 import secrets
 from urllib.parse import urlparse
 
-from flask import Blueprint, current_app, g, redirect, render_template_string, request, session
+from flask import Blueprint, current_app, g, redirect, render_template, request, session
 from flask_login import LoginManager, UserMixin, login_user, logout_user
 
-from dispatch.access.credentials import PAGE_ROLES, AuthError
+from dashboard.api.access import allow
+from dispatch.access.credentials import AuthError
+from dispatch.access.policy import Permission, permits
+from dispatch.access.roles import Actor
 
 bp = Blueprint("login", __name__)
 
-#: Paths anyone may reach: sign-in, static files, health, and channels with their own auth.
-PUBLIC_PREFIXES = ("/login", "/logout", "/assets/", "/_dash-component-suites/", "/healthz",
-                   "/api/", "/open311/", "/report", "/openapi.json", "/_favicon.ico",
-                   "/favicon.ico")
-
 
 class User(UserMixin):
-    def __init__(self, name: str, role: str, display: str = "") -> None:
-        self.id = name
-        self.role = role
-        self.display = display or name
+    """The signed-in person as flask-login keeps them; ``actor`` is what the policy reads."""
+
+    def __init__(self, actor: Actor) -> None:
+        self.id = actor.name
+        self.role = actor.role.value
+        self.actor = actor
 
 
 _OUTAGE = "grid_dispatch_outage"
@@ -44,36 +44,9 @@ def install(server) -> None:
         if g.get(_OUTAGE):
             return None
         actor = current_app.extensions["grid_dispatch"].auth.user(name)
-        return User(actor.name, actor.role.value) if actor else None
-
-    @server.before_request
-    def guard():
-        from flask_login import current_user
-
-        path = request.path
-        if path.startswith(PUBLIC_PREFIXES) or current_user.is_authenticated:
-            return None
-        if path.startswith("/_dash"):
-            return ("sign in first", 401)
-        return redirect(f"/login?next={path}")
+        return User(actor) if actor else None
 
     server.register_blueprint(bp)
-
-
-_PAGE = """<!doctype html>
-<html lang="{{ lang }}"><head><meta charset="utf-8"><title>{{ centre }} · {{ title }}</title>
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<link rel="stylesheet" href="/assets/theme.css"></head>
-<body class="login-body"><form class="login-card" method="post" action="/login">
-<h1>{{ centre }}</h1><p class="login-sub">{{ sub }}</p>
-{% if error %}<p class="login-error" role="alert">{{ error }}</p>{% endif %}
-<label>{{ user_label }}<input name="username" autocomplete="username" required autofocus
- value="{{ username }}"></label>
-<label>{{ password_label }}<input name="password" type="password" autocomplete="current-password"
- required></label>
-<input type="hidden" name="csrf" value="{{ csrf }}">
-<input type="hidden" name="next" value="{{ nxt }}">
-<button type="submit">{{ button }}</button></form></body></html>"""
 
 
 def _words(settings) -> dict[str, str]:
@@ -93,6 +66,7 @@ def _safe_next(value: str) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@allow(Permission.PUBLIC)
 def login():
     runtime = current_app.extensions["grid_dispatch"]
     settings = runtime.settings
@@ -105,21 +79,23 @@ def login():
         else:
             try:
                 actor = runtime.auth.check_password(username, request.form.get("password", ""))
-                if actor.role not in PAGE_ROLES:
+                if not permits(actor, Permission.PAGE_VIEW):
                     raise AuthError("this account may not sign in to the pages")
-                login_user(User(actor.name, actor.role.value))
+                login_user(User(actor))
                 return redirect(_safe_next(request.form.get("next", "/")))
             except AuthError as exc:
                 error = f"登录失败 · {exc}"
-    session["csrf"] = secrets.token_urlsafe(16)
-    return render_template_string(_PAGE, centre=centre, error=error, username=username,
-                                  **_words(runtime.settings),
-                                  csrf=session["csrf"], nxt=_safe_next(request.args.get(
-                                      "next", request.form.get("next", "/")))), \
+    if "csrf" not in session:  # one per session: a second tab or a stray request keeps it
+        session["csrf"] = secrets.token_urlsafe(16)
+    return render_template("login.html", centre=centre, error=error, username=username,
+                           **_words(runtime.settings),
+                           csrf=session["csrf"], nxt=_safe_next(request.args.get(
+                               "next", request.form.get("next", "/")))), \
         (401 if error else 200)
 
 
 @bp.route("/logout", methods=["GET", "POST"])
+@allow(Permission.PUBLIC)
 def logout():
     logout_user()
     return redirect("/login")

@@ -10,8 +10,8 @@ import shapely
 from dash import ALL, Input, Output, State, dcc, html
 from dash_socketio import DashSocketIO
 from flask import current_app
-from flask_login import current_user
 
+from dashboard.api.access import current_actor
 from dashboard.api.geo import layer_url
 from dashboard.components import header, panel
 from dashboard.components.event_panel import event_panel
@@ -19,7 +19,7 @@ from dashboard.components.events import event_panel_shell, events_column, events
 from dashboard.components.tiles import tile_layers
 from dashboard.i18n import Lang, status_vocabulary, t
 from dashboard.pages.callbacks import PageCallbacks
-from dispatch.access.roles import Actor, Role
+from dispatch.access.policy import Forbidden, Permission, require
 from dispatch.events.models import Status
 from dispatch.events.workflow import TransitionError
 from dispatch.store.events import EventNotFoundError
@@ -166,6 +166,7 @@ def _panel() -> html.Aside:
     Output("event-queue", "data-empty"),
     Output("street-list", "children"),
     Input("lang", "data"),
+    permission=Permission.PAGE_VIEW,
 )
 def _render_texts(lang: str | None):
     runtime = _runtime()
@@ -207,6 +208,7 @@ def _street_items(runtime, lang: Lang) -> list:
     Output("grid-panel", "className"),
     Input("selected-grid", "data"),
     Input("lang", "data"),
+    permission=Permission.GRID_READ,
 )
 def _render_panel(selected: dict | None, lang: str | None):
     runtime = _runtime()
@@ -260,6 +262,7 @@ callbacks.clientside(
     Input("selected-event", "data"),
     Input("lang", "data"),
     Input("live-applied", "data"),
+    permission=Permission.EVENT_READ,
 )
 def _render_event(selected: dict | None, lang: str | None, _applied):
     runtime = _runtime()
@@ -268,11 +271,13 @@ def _render_event(selected: dict | None, lang: str | None, _applied):
         return [], "grid-panel event-panel hidden"
     try:
         view = runtime.events.get(str(selected["id"]), timeline=True)
-    except EventNotFoundError:
+        grid = view["grid"]
+        require(current_actor(), Permission.EVENT_READ, street=grid["street"],
+                grids=(grid["micro"], grid["general"], grid["total"]))
+    except (EventNotFoundError, Forbidden):
         missing = html.Div(t("panel.unknown", lang), className="panel-title")
         return [missing], "grid-panel event-panel"
-    role = Role(current_user.role) if current_user.is_authenticated else Role.LEADER
-    return event_panel(view, lang=lang, role=role), "grid-panel event-panel"
+    return event_panel(view, lang=lang, actor=current_actor()), "grid-panel event-panel"
 
 
 @callbacks.callback(
@@ -281,6 +286,7 @@ def _render_event(selected: dict | None, lang: str | None, _applied):
     State("move-reason", "value"),
     State("lang", "data"),
     prevent_initial_call=True,
+    permission=Permission.EVENT_MOVE,
 )
 def _move(clicks, reason, lang):
     trigger = dash.ctx.triggered_id
@@ -288,7 +294,7 @@ def _move(clicks, reason, lang):
         return dash.no_update
     runtime = _runtime()
     lang = _lang(lang, runtime)
-    actor = Actor(name=current_user.id, role=Role(current_user.role))
+    actor = current_actor()
     try:
         runtime.events.move(trigger["event"], Status(trigger["to"]), actor=actor,
                             reason=reason or "")

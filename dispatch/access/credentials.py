@@ -11,19 +11,14 @@ import redis
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from dispatch.access.roles import Actor, Role
+from dispatch.access.scope import DISTRICT, Scope, parse_scope
 from dispatch.store import StoreError
 from dispatch.store.auth import AuthStore
 
 TOKEN_CACHE_S = 5.0
 
-#: Roles that may sign in to the pages.
-PAGE_ROLES = (Role.OPERATOR, Role.LEADER, Role.COORDINATOR, Role.ADMIN, Role.WORKER)
-
-
 class AuthError(PermissionError):
-    def __init__(self, message: str, *, status: int = 401) -> None:
-        super().__init__(message)
-        self.status = status
+    """A wrong password, or a token that is unknown or revoked."""
 
 
 @contextmanager
@@ -42,13 +37,14 @@ class Auth:
         self._store = store
         self._cache: dict[str, tuple[Actor, float]] = {}
 
-    def add_user(self, name: str, *, role: Role, password: str, display: str = "") -> None:
+    def add_user(self, name: str, *, role: Role, password: str, display: str = "",
+                 scope: Scope = DISTRICT) -> None:
         if not name or not name.replace("_", "").replace("-", "").isalnum():
             raise ValueError(f"user name {name!r} must be letters, digits, '-' or '_'")
         if len(password) < 8:
             raise ValueError("password must have at least 8 characters")
         with _store("store the user"):
-            self._store.put_user(name, role=Role(role).value, display=display,
+            self._store.put_user(name, role=Role(role).value, display=display, scope=str(scope),
                                  password_hash=generate_password_hash(password))
 
     def check_password(self, name: str, password: str) -> Actor:
@@ -56,18 +52,18 @@ class Auth:
             user = self._store.user(name)
         if not user or not check_password_hash(user["password_hash"], password):
             raise AuthError("wrong user name or password")
-        return Actor(name=name, role=Role(user["role"]))
+        return _actor(name, user)
 
     def user(self, name: str) -> Actor | None:
         with _store("look up the user"):
             user = self._store.user(name)
-        return Actor(name=name, role=Role(user["role"])) if user else None
+        return _actor(name, user) if user else None
 
-    def create_token(self, *, name: str, role: Role) -> str:
+    def create_token(self, *, name: str, role: Role, scope: Scope = DISTRICT) -> str:
         """A new bearer token; only its hash is kept, so this is the one time it is seen."""
         token = "gd_" + secrets.token_urlsafe(32)
         with _store("store the token"):
-            self._store.put_token(token, name=name, role=Role(role).value)
+            self._store.put_token(token, name=name, role=Role(role).value, scope=str(scope))
         return token
 
     def from_token(self, token: str) -> Actor:
@@ -82,8 +78,13 @@ class Auth:
         if not record:
             self._cache.pop(token, None)
             raise AuthError("unknown or revoked token")
-        actor = Actor(name=record["name"], role=Role(record["role"]))
+        actor = _actor(record["name"], record)
         if len(self._cache) > 10_000:
             self._cache.clear()
         self._cache[token] = (actor, now)
         return actor
+
+
+def _actor(name: str, record: dict[str, str]) -> Actor:
+    """An account or token as an actor; records kept before scopes existed are district-wide."""
+    return Actor(name=name, role=Role(record["role"]), scope=parse_scope(record.get("scope", "")))

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from dispatch.access.scope import DISTRICT, Scope
+
 
 class Role(StrEnum):
     OPERATOR = "operator"
@@ -24,3 +26,4 @@ class Actor:
 
     name: str
     role: Role
+    scope: Scope = DISTRICT

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 import numpy as np
@@ -41,13 +42,21 @@ class Problem:
         return out
 
 
-class IntakeError(ValueError):
-    """Bad input: carries every problem found; HTTP status 400 or 422."""
+class Fault(StrEnum):
+    """What kind of bad input: unreadable, well-formed but wrong, or too much at once."""
 
-    def __init__(self, problems: Sequence[Problem], *, status: int = 422) -> None:
+    MALFORMED = "malformed"
+    INVALID = "invalid"
+    TOO_LARGE = "too-large"
+
+
+class IntakeError(ValueError):
+    """Bad input: carries every problem found, each naming its field (and item)."""
+
+    def __init__(self, problems: Sequence[Problem], *, fault: Fault = Fault.INVALID) -> None:
         super().__init__("; ".join(f"{p.field}: {p.message}" for p in problems))
         self.problems = list(problems)
-        self.status = status
+        self.fault = fault
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +74,8 @@ class Report:
 def parse(payload: Mapping[str, Any], *, index: int | None = None) -> EventIn:
     """Validate one report body; raises IntakeError naming each bad field."""
     if not isinstance(payload, Mapping):
-        raise IntakeError([Problem("body", "must be a JSON object", index)], status=400)
+        raise IntakeError([Problem("body", "must be a JSON object", index)],
+                          fault=Fault.MALFORMED)
     try:
         return EventIn.model_validate(dict(payload))
     except ValidationError as exc:
@@ -94,7 +104,7 @@ class Intake:
     def submit_many(self, reports: Sequence[Report], *, actor: Actor) -> list[Created]:
         if len(reports) > MAX_BATCH:
             raise IntakeError([Problem("events", f"at most {MAX_BATCH} events per batch")],
-                              status=413)
+                              fault=Fault.TOO_LARGE)
         located = self._locate(reports)
         now = self._clock.now()
         events = [self._new_event(r, loc, actor=actor, now=now)

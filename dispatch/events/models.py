@@ -37,6 +37,25 @@ class Status(StrEnum):
         return self not in (Status.CLOSED, Status.ARCHIVED, Status.CANCELLED)
 
 
+class ChangeKind(StrEnum):
+    """What one entry of the change stream records (its ``kind`` field)."""
+
+    CREATED = "event.created"
+    REPEATED = "event.repeated"  # a duplicate folded into the open event
+    TRANSITION = "event.transition"
+    ESCALATED = "event.escalated"
+    GRIDS_LOADED = "grids.loaded"
+    DEVICE_REGISTERED = "device.registered"
+
+
+class Outcome(StrEnum):
+    """What storing one report did."""
+
+    CREATED = "created"  # a new event
+    REPEAT = "repeat"  # a retry of a report already stored (same idempotency key)
+    FOLDED = "folded"  # a duplicate counted on the open event it repeats (dedupe)
+
+
 class Severity(StrEnum):
     URGENT = "urgent"
     ROUTINE = "routine"

@@ -8,6 +8,7 @@ from functools import cache
 from typing import Any
 
 from dispatch.access.roles import Actor
+from dispatch.access.scope import DISTRICT, Scope
 from dispatch.events.models import Severity, Status, categories
 from dispatch.events.workflow import (
     Clock,
@@ -35,6 +36,7 @@ class EventFilter:
     overdue: bool | None = None
     offset: int = 0
     limit: int = 100
+    scope: Scope = DISTRICT  # the reader's scope: events outside it are not listed
 
 
 _PAGE = 1000  # deadline index entries read per round trip
@@ -52,13 +54,14 @@ class EventService:
         return view
 
     def list(self, flt: EventFilter) -> list[dict[str, Any]]:
-        index = _index_for(flt)
         now = self._clock.now()
         out: list[dict[str, Any]] = []
         offset = 0
         while len(out) < flt.limit + flt.offset:
-            ids = self._store.ids(index, since=flt.since, until=flt.until, offset=offset,
-                                  limit=500)
+            ids = self._store.ids_where(
+                status=flt.status.value if flt.status else None, grid=flt.grid,
+                street=flt.street, category=flt.category, since=flt.since, until=flt.until,
+                offset=offset, limit=500)
             if not ids:
                 break
             offset += len(ids)
@@ -69,7 +72,9 @@ class EventService:
     def move(self, event_id: str, target: Status, *, actor: Actor, reason: str = "",
              extra: dict[str, str] | None = None) -> dict[str, Any]:
         current = self._store.get(event_id)
-        check_move(Status(current["status"]), target, role=actor.role, reason=reason)
+        check_move(Status(current["status"]), target, actor=actor, reason=reason,
+                   street=current.get("street", ""),
+                   grids=(current.get(k, "") for k in ("micro", "general", "total")))
         extra = {k: v for k, v in (extra or {}).items() if k in MOVE_FIELDS}
         now = self._clock.now()
         due = due_at(current["category"], Severity(current["severity"]), target, entered=now)
@@ -106,18 +111,6 @@ class EventService:
                                     level=level, tier=escalation_tier(level), now=now)
 
 
-def _index_for(flt: EventFilter) -> str:
-    if flt.grid:
-        return f"idx:grid:{flt.grid}"
-    if flt.status:
-        return f"idx:st:{flt.status.value}"
-    if flt.street:
-        return f"idx:street:{flt.street}"
-    if flt.category:
-        return f"idx:cat:{flt.category}"
-    return "idx:all"
-
-
 def _matches(view: dict[str, Any], flt: EventFilter) -> bool:
     if flt.status and view["status"] != flt.status.value:
         return False
@@ -126,7 +119,10 @@ def _matches(view: dict[str, Any], flt: EventFilter) -> bool:
     if flt.street and view["grid"]["street"] != flt.street:
         return False
     grid = view["grid"]
-    if flt.grid and flt.grid not in (grid["micro"], grid["general"], grid["total"]):
+    chain = (grid["micro"], grid["general"], grid["total"])
+    if flt.grid and flt.grid not in chain:
+        return False
+    if not flt.scope.admits(street=grid["street"], grids=chain):
         return False
     return flt.overdue is None or view["overdue"] == flt.overdue
 

@@ -1,6 +1,6 @@
 """The legal moves of an event, who may make them, and the clock on each step.
 
-Every transition names the roles allowed to make it and whether it needs a reason. Each
+Every transition names the permission it needs and whether it needs a reason. Each
 open status has a time limit from the SLA table (category class × severity); an event still
 in a status after its limit is overdue and climbs one escalation tier per limit missed:
 micro-grid → general grid → total grid → street centre. Deadlines are stored as absolute
@@ -11,47 +11,48 @@ from __future__ import annotations
 
 import csv
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from typing import Protocol
 
-from dispatch.access.roles import Role
+from dispatch.access.policy import Forbidden, Permission, require
+from dispatch.access.roles import Actor
 from dispatch.events.models import ESCALATION_TIERS, Severity, Status
 from geo.model import data_dir
 
-S, R = Status, Role
-_STAFF = (R.OPERATOR, R.ADMIN)
-_FIELD = (R.OPERATOR, R.ADMIN, R.WORKER)
+S, P = Status, Permission
+_MANAGE, _HANDLE = P.EVENT_MANAGE, P.EVENT_HANDLE
 
 
 @dataclass(frozen=True, slots=True)
 class Move:
-    roles: tuple[Role, ...]
+    permission: Permission
     needs_reason: bool = False
 
 
-#: (from, to) → who may move an event that way.
+#: (from, to) → the permission a move needs (the grant table says which roles hold it).
 TRANSITIONS: dict[tuple[Status, Status], Move] = {
-    (S.COLLECTED, S.REPORTED): Move(_FIELD),
-    (S.COLLECTED, S.CANCELLED): Move(_STAFF, needs_reason=True),
-    (S.REPORTED, S.REGISTERED): Move(_STAFF),
-    (S.REPORTED, S.CANCELLED): Move(_STAFF, needs_reason=True),
-    (S.REGISTERED, S.DISPATCHED): Move(_STAFF),
-    (S.REGISTERED, S.CANCELLED): Move(_STAFF, needs_reason=True),
-    (S.DISPATCHED, S.SIGNED): Move(_FIELD),
-    (S.DISPATCHED, S.RETURNED): Move(_FIELD, needs_reason=True),
-    (S.SIGNED, S.IN_PROGRESS): Move(_FIELD),
-    (S.SIGNED, S.RETURNED): Move(_FIELD, needs_reason=True),
-    (S.IN_PROGRESS, S.FEEDBACK): Move(_FIELD),
-    (S.FEEDBACK, S.VERIFIED): Move(_STAFF),
-    (S.FEEDBACK, S.REOPENED): Move(_STAFF, needs_reason=True),
-    (S.VERIFIED, S.CLOSED): Move(_STAFF),
-    (S.VERIFIED, S.REOPENED): Move(_STAFF, needs_reason=True),
-    (S.CLOSED, S.REOPENED): Move(_STAFF, needs_reason=True),
-    (S.CLOSED, S.ARCHIVED): Move((R.ADMIN, R.OPERATOR, R.SYSTEM)),
-    (S.RETURNED, S.DISPATCHED): Move(_STAFF),  # reviewed and re-assigned (改派)
-    (S.RETURNED, S.CANCELLED): Move(_STAFF, needs_reason=True),
-    (S.REOPENED, S.DISPATCHED): Move(_STAFF),
+    (S.COLLECTED, S.REPORTED): Move(_HANDLE),
+    (S.COLLECTED, S.CANCELLED): Move(_MANAGE, needs_reason=True),
+    (S.REPORTED, S.REGISTERED): Move(_MANAGE),
+    (S.REPORTED, S.CANCELLED): Move(_MANAGE, needs_reason=True),
+    (S.REGISTERED, S.DISPATCHED): Move(_MANAGE),
+    (S.REGISTERED, S.CANCELLED): Move(_MANAGE, needs_reason=True),
+    (S.DISPATCHED, S.SIGNED): Move(_HANDLE),
+    (S.DISPATCHED, S.RETURNED): Move(_HANDLE, needs_reason=True),
+    (S.SIGNED, S.IN_PROGRESS): Move(_HANDLE),
+    (S.SIGNED, S.RETURNED): Move(_HANDLE, needs_reason=True),
+    (S.IN_PROGRESS, S.FEEDBACK): Move(_HANDLE),
+    (S.FEEDBACK, S.VERIFIED): Move(_MANAGE),
+    (S.FEEDBACK, S.REOPENED): Move(_MANAGE, needs_reason=True),
+    (S.VERIFIED, S.CLOSED): Move(_MANAGE),
+    (S.VERIFIED, S.REOPENED): Move(_MANAGE, needs_reason=True),
+    (S.CLOSED, S.REOPENED): Move(_MANAGE, needs_reason=True),
+    (S.CLOSED, S.ARCHIVED): Move(P.EVENT_ARCHIVE),
+    (S.RETURNED, S.DISPATCHED): Move(_MANAGE),  # reviewed and re-assigned (改派)
+    (S.RETURNED, S.CANCELLED): Move(_MANAGE, needs_reason=True),
+    (S.REOPENED, S.DISPATCHED): Move(_MANAGE),
 }
 
 
@@ -64,7 +65,10 @@ class TransitionError(ValueError):
         self.value = value
 
 
-def check_move(current: Status, target: Status, *, role: Role, reason: str) -> Move:
+def check_move(current: Status, target: Status, *, actor: Actor, reason: str,
+               street: str | None = None, grids: Iterable[str] = ()) -> Move:
+    """The move, if it exists, the actor's grants reach it (at the event's place, when
+    given) and it has the reason it needs; else TransitionError naming what is wrong."""
     move = TRANSITIONS.get((current, target))
     if move is None:
         allowed = sorted(t.value for (f, t) in TRANSITIONS if f == current)
@@ -72,11 +76,12 @@ def check_move(current: Status, target: Status, *, role: Role, reason: str) -> M
             f"cannot move from {current.value!r} to {target.value!r}; "
             f"from {current.value!r} an event can go to {allowed}",
             field="status", value=target.value)
-    if role not in move.roles:
+    try:
+        require(actor, move.permission, street=street, grids=grids)
+    except Forbidden as exc:
         raise TransitionError(
-            f"role {role.value!r} may not move an event from {current.value!r} to "
-            f"{target.value!r} (allowed: {[r.value for r in move.roles]})",
-            field="role", value=role.value)
+            f"role {actor.role.value!r} may not move an event from {current.value!r} to "
+            f"{target.value!r} ({exc})", field="role", value=actor.role.value) from exc
     if move.needs_reason and not reason.strip():
         raise TransitionError(f"moving to {target.value!r} needs a reason", field="reason",
                               value=reason)

@@ -16,6 +16,11 @@ from typing import TYPE_CHECKING, Any, cast
 import redis
 from redis.typing import EncodableT, FieldT
 
+from dispatch.events.models import ChangeKind
+from dispatch.store import keys
+from dispatch.store.errors import StoreError
+from dispatch.store.keys import CHANGES, GRIDS_ACTIVE, LAYOUT
+
 if TYPE_CHECKING:
     # Reply shapes that recent redis-py names; older releases lack them (not run-time imports).
     from redis.typing import StreamRangeResponse, XReadResponse, ZSetRangeResponse
@@ -24,14 +29,7 @@ if TYPE_CHECKING:
     from dispatch.store.events import EventStore
     from dispatch.store.stream import ChangeReader
 
-CHANGES = "changes"  # the append-only stream of every change
-GRIDS_ACTIVE = "grids:active"  # hash: the grid set this deployment serves
-LAYOUT = "config:layout"  # version of the key layout the data is in
 LAYOUT_VERSION = "2"  # 2: index scores in whole milliseconds
-
-
-class StoreError(RuntimeError):
-    """Redis could not be reached or refused the operation."""
 
 
 #: One stream entry as read: (id, fields).
@@ -107,9 +105,9 @@ class Store:
         """One session-signing key for every web process on this Redis, made on first use."""
         import secrets
 
-        self._r.set("config:secret_key", secrets.token_urlsafe(48), nx=True)
+        self._r.set(keys.SECRET_KEY, secrets.token_urlsafe(48), nx=True)
         # SET NX just above made it if it was missing, and it has no expiry: a str (decoded).
-        return cast(str, self._r.get("config:secret_key"))
+        return cast(str, self._r.get(keys.SECRET_KEY))
 
     def upgrade_layout(self) -> int:
         """Bring data from an older version to this key layout; returns entries changed."""
@@ -124,7 +122,7 @@ class Store:
 
     def hold_lock(self, name: str, *, owner: str, ttl_ms: int) -> bool:
         """Take or keep a named lease; True while ``owner`` holds it (one escalator at a time)."""
-        key = f"lock:{name}"
+        key = keys.lock(name)
         if self._r.set(key, owner, nx=True, px=ttl_ms):
             return True
         if self._r.get(key) == owner:
@@ -156,7 +154,7 @@ class Store:
     def record_grid_set(self, summary: Mapping[str, Any], *, actor: str) -> str:
         """Make ``summary`` the active grid set; returns the stream id of the change."""
         fields = {k: json.dumps(v, ensure_ascii=False) for k, v in summary.items()}
-        return self._change("grids.loaded", actor=actor, details=summary,
+        return self._change(ChangeKind.GRIDS_LOADED, actor=actor, details=summary,
                             hset=(GRIDS_ACTIVE, fields), replace=True)
 
     def active_grid_set(self) -> dict[str, Any]:
@@ -171,10 +169,10 @@ class Store:
             for entry_id, fields in as_entries(self._r.xrevrange(CHANGES, count=count))
         ]
 
-    def _change(self, kind: str, *, actor: str, details: Mapping[str, Any],
+    def _change(self, kind: ChangeKind, *, actor: str, details: Mapping[str, Any],
                 hset: tuple[str, Mapping[str, str]] | None = None, replace: bool = False) -> str:
         entry: dict[FieldT, EncodableT] = {
-            "kind": kind,
+            "kind": kind.value,
             "actor": actor,
             "at": f"{time.time():.3f}",
             "details": json.dumps(details, ensure_ascii=False),
@@ -189,7 +187,7 @@ class Store:
                 pipe.xadd(CHANGES, entry)
                 results = pipe.execute()
         except redis.RedisError as exc:
-            raise StoreError(f"could not record {kind!r}: {exc}") from exc
+            raise StoreError(f"could not record {kind.value!r}: {exc}") from exc
         return results[-1]
 
     def close(self) -> None:

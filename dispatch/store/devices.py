@@ -14,10 +14,11 @@ from collections.abc import Mapping
 import redis
 from redis.typing import EncodableT, FieldT
 
-from dispatch.store.core import CHANGES, Store, StoreError, as_fields, as_hash, as_members
-
-DEVICE_KEY = "device:{}"
-DEVICE_IDS = "devices"
+from dispatch.events.models import ChangeKind
+from dispatch.store import keys
+from dispatch.store.core import Store, as_fields, as_hash, as_members
+from dispatch.store.errors import StoreError
+from dispatch.store.keys import CHANGES
 
 
 class DeviceStore:
@@ -31,13 +32,13 @@ class DeviceStore:
 
     def put(self, device_id: str, fields: Mapping[str, str], *, actor: str, role: str) -> bool:
         """Create or replace one device; returns True when it was new."""
-        key = DEVICE_KEY.format(device_id)
+        key = keys.device(device_id)
         entry: dict[FieldT, EncodableT] = {
-            "kind": "device.registered", "device": device_id, "actor": actor, "role": role,
-            "at": f"{time.time():.3f}", "street": fields.get("street", "")}
+            "kind": ChangeKind.DEVICE_REGISTERED.value, "device": device_id, "actor": actor,
+            "role": role, "at": f"{time.time():.3f}", "street": fields.get("street", "")}
         try:
             with self._r.pipeline(transaction=True) as pipe:
-                pipe.sadd(DEVICE_IDS, device_id)
+                pipe.sadd(keys.DEVICES, device_id)
                 pipe.delete(key)
                 pipe.hset(key, mapping=as_fields(fields))
                 pipe.xadd(CHANGES, entry)
@@ -47,11 +48,11 @@ class DeviceStore:
         return bool(added)
 
     def get(self, device_id: str) -> dict[str, str] | None:
-        return as_hash(self._r.hgetall(DEVICE_KEY.format(device_id))) or None
+        return as_hash(self._r.hgetall(keys.device(device_id))) or None
 
     def all(self) -> list[dict[str, str]]:
-        ids = sorted(as_members(self._r.smembers(DEVICE_IDS)))
+        ids = sorted(as_members(self._r.smembers(keys.DEVICES)))
         with self._r.pipeline(transaction=False) as pipe:
             for device_id in ids:
-                pipe.hgetall(DEVICE_KEY.format(device_id))
+                pipe.hgetall(keys.device(device_id))
             return [d for d in pipe.execute() if d]

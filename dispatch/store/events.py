@@ -17,14 +17,15 @@ from typing import ParamSpec, TypeVar
 import orjson
 import redis
 
-from dispatch.events.models import ESCALATION_TIERS
+from dispatch.events.models import ESCALATION_TIERS, Outcome
 from dispatch.localtime import CST
-from dispatch.store import lua
-from dispatch.store.core import CHANGES, StoreError, as_hash, as_ids
+from dispatch.store import keys, lua
+from dispatch.store.core import as_hash, as_ids
+from dispatch.store.errors import StoreError
+from dispatch.store.keys import CHANGES
 
 IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000
 TOP_LEVEL = len(ESCALATION_TIERS) - 1  # the street centre: escalation stops there
-EVENT_KEY = "ev:{}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +45,7 @@ class NewEvent:
 @dataclass(frozen=True, slots=True)
 class Created:
     id: str
-    outcome: str  # "created", "repeat" (idempotent retry) or "folded" (dedupe)
+    outcome: Outcome
 
 
 class EventNotFoundError(KeyError):
@@ -65,7 +66,8 @@ class StaleStatusError(RuntimeError):
         self.current = current
 
 
-_OUTCOME = {1: "created", 0: "repeat", 2: "folded"}
+#: What the create script answers for each item (see ``lua.CREATE_MANY``).
+_OUTCOME = {1: Outcome.CREATED, 0: Outcome.REPEAT, 2: Outcome.FOLDED}
 
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
@@ -114,13 +116,13 @@ class EventStore:
                    due: float | None, actor: str, role: str, reason: str = "",
                    extra: dict[str, str] | None = None) -> int:
         """Move an event if it is still in ``expected``; returns its new revision."""
-        keys = [EVENT_KEY.format(event_id), CHANGES, f"idx:st:{expected}", f"idx:st:{target}",
-                "idx:due"]
+        names = [keys.event(event_id), CHANGES, keys.status_index(expected),
+                 keys.status_index(target), keys.DUE_INDEX]
         args = [expected, target, _num(now), "" if due is None else _num(due), actor, role,
                 reason, json.dumps(extra or {}, ensure_ascii=False), event_id, score(now),
                 "" if due is None else score(due)]
         try:
-            ok, value = self._transition(keys=keys, args=args)
+            ok, value = self._transition(keys=names, args=args)
         except redis.RedisError as exc:
             raise StoreError(f"could not move event {event_id!r}: {exc}") from exc
         if ok == -1:
@@ -132,13 +134,13 @@ class EventStore:
     def escalate(self, event_id: str, *, status: str, entered: str, level: int, tier: str,
                  now: float) -> bool:
         return bool(self._escalate(
-            keys=[EVENT_KEY.format(event_id), CHANGES, "idx:due"],
+            keys=[keys.event(event_id), CHANGES, keys.DUE_INDEX],
             args=[status, entered, level, tier, _num(now), event_id, TOP_LEVEL]))
 
     # --- reads --------------------------------------------------------------------------
     @_guard
     def get(self, event_id: str) -> dict[str, str]:
-        data = as_hash(self._r.hgetall(EVENT_KEY.format(event_id)))
+        data = as_hash(self._r.hgetall(keys.event(event_id)))
         if not data:
             raise EventNotFoundError(event_id)
         return _complete(data)
@@ -148,7 +150,7 @@ class EventStore:
         ids = list(ids)
         with self._r.pipeline(transaction=False) as pipe:
             for i in ids:
-                pipe.hgetall(EVENT_KEY.format(i))
+                pipe.hgetall(keys.event(i))
             return [_complete(d) for d in pipe.execute() if d]
 
     @_guard
@@ -157,7 +159,7 @@ class EventStore:
         ids = list(ids)
         with self._r.pipeline(transaction=False) as pipe:
             for i in ids:
-                pipe.hmget(EVENT_KEY.format(i), fields)
+                pipe.hmget(keys.event(i), fields)
             rows = pipe.execute()
         return [{k: v or "" for k, v in zip(fields, row, strict=True)}
                 for row in rows if row[0] is not None]
@@ -165,23 +167,32 @@ class EventStore:
     @_guard
     def ids(self, index: str, *, since: float | None = None, until: float | None = None,
             offset: int = 0, limit: int = 100) -> list[str]:
-        """Newest first from one index (``idx:all``, ``idx:st:<status>``, ``idx:grid:<code>``…)."""
+        """Newest first from one index (``keys.ALL_INDEX``, ``keys.status_index(…)``…)."""
         hi = "+inf" if until is None else score(until)
         lo = "-inf" if since is None else score(since)
         return as_ids(self._r.zrevrangebyscore(index, hi, lo, start=offset, num=limit))
 
+    def ids_where(self, *, status: str | None = None, grid: str | None = None,
+                  street: str | None = None, category: str | None = None,
+                  since: float | None = None, until: float | None = None, offset: int = 0,
+                  limit: int = 100) -> list[str]:
+        """Newest first from the index that fits these filters (``keys.event_index``); only
+        one filter narrows the read, so callers check the others on what comes back."""
+        index = keys.event_index(status=status, grid=grid, street=street, category=category)
+        return self.ids(index, since=since, until=until, offset=offset, limit=limit)
+
     @_guard
     def due_before(self, when: float, *, offset: int = 0, limit: int = 1000) -> list[str]:
         """Ids whose deadline has passed by ``when``, earliest deadline first, one page."""
-        return as_ids(self._r.zrangebyscore("idx:due", "-inf", score(when), start=offset,
+        return as_ids(self._r.zrangebyscore(keys.DUE_INDEX, "-inf", score(when), start=offset,
                                             num=limit))
 
     @_guard
     def timeline(self, event_id: str) -> list[dict[str, str]]:
         """Every change of one event, oldest first: its creation, then its list of moves."""
         with self._r.pipeline(transaction=False) as pipe:
-            pipe.hget(EVENT_KEY.format(event_id), "created_seq")
-            pipe.lrange(f"evlog:{event_id}", 0, -1)
+            pipe.hget(keys.event(event_id), "created_seq")
+            pipe.lrange(keys.event_log(event_id), 0, -1)
             first, moves = pipe.execute()
         sids = ([first] if first else []) + moves
         with self._r.pipeline(transaction=False) as pipe:

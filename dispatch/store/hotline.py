@@ -12,9 +12,9 @@ from collections.abc import Iterable, Mapping
 
 import redis
 
-from dispatch.store.core import Store, StoreError, as_fields, as_texts
-
-ORDERS_KEY = "hotline:orders"
+from dispatch.store.core import Store, as_fields, as_texts
+from dispatch.store.errors import StoreError
+from dispatch.store.keys import HOTLINE_ORDERS
 
 
 class HotlineStore:
@@ -32,7 +32,7 @@ class HotlineStore:
         if not orders:
             return {}
         try:
-            ids = as_texts(self._r.hmget(ORDERS_KEY, orders))
+            ids = as_texts(self._r.hmget(HOTLINE_ORDERS, orders))
         except redis.RedisError as exc:
             raise StoreError(f"could not read the 12345 order index: {exc}") from exc
         return {o: i for o, i in zip(orders, ids, strict=True) if i}
@@ -41,6 +41,6 @@ class HotlineStore:
         if not pairs:
             return
         try:
-            self._r.hset(ORDERS_KEY, mapping=as_fields(pairs))
+            self._r.hset(HOTLINE_ORDERS, mapping=as_fields(pairs))
         except redis.RedisError as exc:
             raise StoreError(f"could not record 12345 orders: {exc}") from exc

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import redis
 
-from dispatch.store.core import CHANGES, Entry, as_entries, as_stream_reads
+from dispatch.store.core import Entry, as_entries, as_stream_reads
+from dispatch.store.keys import CHANGES
 
 
 class ChangeReader:

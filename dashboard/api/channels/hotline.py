@@ -8,23 +8,21 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, request
 
-from dashboard.api.access import problem, require
-from dashboard.api.events import intake_error
-from dispatch.access.roles import Role
-from dispatch.channels.hotline.orders import HotlineFormat, HotlineImportError, import_orders
-from dispatch.events.intake import IntakeError
+from dashboard.api.access import allow
+from dashboard.api.errors import problem
+from dispatch.access.policy import Permission
+from dispatch.channels.hotline.orders import HotlineFormat, import_orders
 from dispatch.store.hotline import HotlineStore
 from geo.crs import CoordSystem
 
 bp = Blueprint("hotline", __name__)
 
-IMPORTERS = (Role.OPERATOR, Role.ADMIN, Role.INTEGRATION)
 FORMATS = {"text/csv": HotlineFormat.CSV, "application/x-ndjson": HotlineFormat.JSONL,
            "application/jsonl": HotlineFormat.JSONL}
 
 
 @bp.post("/api/v1/hotline/import")
-@require(*IMPORTERS)
+@allow(Permission.HOTLINE_IMPORT)
 def import_hotline(*, actor):
     fmt = FORMATS.get(request.mimetype)
     if fmt is None:
@@ -35,15 +33,7 @@ def import_hotline(*, actor):
         return problem(400, "invalid", f"coords {coords!r} is not one of "
                        f"{[c.value for c in CoordSystem]}", field="coords")
     rt = current_app.extensions["grid_dispatch"]
-    try:
-        result = import_orders(request.get_data(), intake=rt.intake, locator=rt.locator,
-                               orders=HotlineStore.of(rt.store), actor=actor, fmt=fmt,
-                               coords=CoordSystem(coords))
-    except HotlineImportError as exc:
-        first = exc.problems[0]
-        return problem(422, "invalid", f"{len(exc.problems)} problem(s); nothing imported",
-                       field=first.field, line=first.line,
-                       problems=[p.as_dict() for p in exc.problems])
-    except IntakeError as exc:
-        return intake_error(exc)
+    result = import_orders(request.get_data(), intake=rt.intake, locator=rt.locator,
+                           orders=HotlineStore.of(rt.store), actor=actor, fmt=fmt,
+                           coords=CoordSystem(coords))
     return jsonify(result.as_dict()), 201 if result.created else 200

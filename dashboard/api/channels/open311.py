@@ -13,8 +13,9 @@ import json
 from flask import Blueprint, Response, current_app, request
 from werkzeug.exceptions import HTTPException
 
-from dispatch.access.credentials import AuthError
-from dispatch.access.roles import Actor, Role
+from dashboard.api.access import allow
+from dispatch.access.policy import AccessDenied, Permission, Unauthenticated
+from dispatch.access.roles import Actor
 from dispatch.channels.open311.intake import report_from_form, spec_errors
 from dispatch.channels.open311.query import RequestQuery, find_requests, parse_query
 from dispatch.channels.open311.spec import (
@@ -29,13 +30,13 @@ from dispatch.channels.open311.spec import (
 )
 from dispatch.channels.open311.xml import to_xml
 from dispatch.events.intake import IntakeError
-from dispatch.events.models import categories
+from dispatch.events.models import Outcome, categories
 
 bp = Blueprint("open311", __name__)
 
 PREFIX = "/open311/v2"
 FMT = "<any(json, xml):fmt>"
-POSTERS = (Role.INTEGRATION, Role.OPERATOR, Role.ADMIN, Role.WORKER)
+P = Permission
 CHANGESET = "2026-11-26T00:00:00+08:00"  # when the shape of these answers last changed
 _FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
 
@@ -62,6 +63,7 @@ def _fmt_of_path() -> str:
 
 
 @bp.get(f"{PREFIX}/discovery.{FMT}")
+@allow(P.OPEN311_READ)
 def get_discovery(fmt: str):
     url = request.host_url.rstrip("/") + PREFIX
     doc = discovery(url=url, contact=_runtime().settings.centre_name, changeset=CHANGESET)
@@ -69,36 +71,34 @@ def get_discovery(fmt: str):
 
 
 @bp.get(f"{PREFIX}/services.{FMT}")
+@allow(P.OPEN311_READ)
 def get_services(fmt: str):
     return reply(fmt, "services", services())
 
 
 @bp.get(f"{PREFIX}/services/<code>.{FMT}")
+@allow(P.OPEN311_READ)
 def get_service(code: str, fmt: str):
-    try:
-        return reply(fmt, "service_definition", service_definition(code))
-    except Open311Error as exc:
-        return errors(fmt, exc)
+    return reply(fmt, "service_definition", service_definition(code))
 
 
 @bp.get(f"{PREFIX}/requests.{FMT}")
+@allow(P.OPEN311_READ)
 def get_requests(fmt: str):
     runtime = _runtime()
-    try:
-        query = parse_query(request.args, now=runtime.clock.now())
-    except Open311Error as exc:
-        return errors(fmt, exc)
+    query = parse_query(request.args, now=runtime.clock.now())
     views = find_requests(query, events=runtime.events)
     agencies: dict[str, str] = {}  # many requests share a micro-grid: name its chain once
     return reply(fmt, "service_requests", [_request(v, agencies) for v in views])
 
 
 @bp.get(f"{PREFIX}/requests/<request_id>.{FMT}")
+@allow(P.OPEN311_READ)
 def get_request(request_id: str, fmt: str):
     found = find_requests(RequestQuery(ids=(request_id,)), events=_runtime().events)
     if not found:
-        return errors(fmt, Open311Error.one(404, "service_request_id",
-                                            f"service_request_id {request_id!r} was not found"))
+        raise Open311Error.one(404, "service_request_id",
+                               f"service_request_id {request_id!r} was not found")
     return reply(fmt, "service_requests", [_request(found[0])])
 
 
@@ -111,19 +111,14 @@ def _request(view: dict, agencies: dict[str, str] | None = None) -> dict:
 
 
 @bp.post(f"{PREFIX}/requests.{FMT}")
-def post_request(fmt: str):
-    try:
-        _check_form()
-        actor = _poster()
-        report = report_from_form(request.form, idempotency_key=_idem_key(actor))
-        created = _runtime().intake.submit(report, actor=actor)
-    except Open311Error as exc:
-        return errors(fmt, exc)
-    except IntakeError as exc:
-        return errors(fmt, spec_errors(exc))
+@allow(P.OPEN311_POST)
+def post_request(fmt: str, *, actor: Actor):
+    _check_form()
+    report = report_from_form(request.form, idempotency_key=_idem_key(actor))
+    created = _runtime().intake.submit(report, actor=actor)
     notice = service_notice(categories()[report.data.category].default_severity)
     body = [{"service_request_id": created.id, "service_notice": notice, "account_id": None}]
-    return reply(fmt, "service_requests", body, 201 if created.outcome == "created" else 200)
+    return reply(fmt, "service_requests", body, 201 if created.outcome is Outcome.CREATED else 200)
 
 
 def _check_form() -> None:
@@ -133,34 +128,17 @@ def _check_form() -> None:
                            "request as application/x-www-form-urlencoded")
 
 
-def _poster() -> Actor:
-    """The api_key (form field, or an Authorization bearer header) of a role that may post."""
-    key = (request.form.get("api_key") or "").strip()
-    header = request.headers.get("Authorization", "")
-    if not key and header.lower().startswith("bearer "):
-        key = header[7:].strip()
-    if not key:
-        raise Open311Error.one(403, "api_key", "api_key was not provided")
-    try:
-        actor = _runtime().auth.from_token(key)
-    except AuthError:
-        raise Open311Error.one(403, "api_key", "invalid api_key: unknown or revoked") from None
-    if actor.role not in POSTERS:
-        raise Open311Error.one(403, "api_key", f"the api_key's role {actor.role.value!r} may "
-                               f"not submit requests (allowed: {[r.value for r in POSTERS]})")
-    return actor
-
-
 def _idem_key(actor: Actor) -> str:
     key = request.headers.get("Idempotency-Key", "").strip()
     return f"{actor.name}:open311:{key[:128]}" if key else ""
 
 
 @bp.route(f"{PREFIX}/<path:rest>", methods=["GET", "POST"])
+@allow(P.OPEN311_READ)
 def unknown(rest: str):
-    return errors(_fmt_of_path(), Open311Error.one(
+    raise Open311Error.one(
         404, "url", f"{PREFIX}/{rest} is not a GeoReport v2 resource here (formats: .json, "
-                    ".xml; start at discovery.json)"))
+                    ".xml; start at discovery.json)")
 
 
 def unavailable(message: str) -> Response:
@@ -175,3 +153,29 @@ def http_error(exc: HTTPException):
     return errors(_fmt_of_path(), Open311Error([SpecError(exc.code or 400, field,
                                                           exc.description or exc.name)],
                                                status=exc.code or 400))
+
+
+@bp.errorhandler(Open311Error)
+def spec_error(exc: Open311Error):
+    return errors(_fmt_of_path(), exc)
+
+
+@bp.errorhandler(IntakeError)
+def intake_error(exc: IntakeError):
+    return errors(_fmt_of_path(), spec_errors(exc))
+
+
+@bp.errorhandler(AccessDenied)
+def denied(exc: AccessDenied):
+    """GeoReport answers every key problem with 403 naming ``api_key``; a body in the wrong
+    format is named first, since no key can be read from it."""
+    try:
+        _check_form()
+    except Open311Error as bad:
+        return errors(_fmt_of_path(), bad)
+    if isinstance(exc, Unauthenticated):
+        given = request.form.get("api_key") or request.headers.get("Authorization")
+        message = f"invalid api_key: {exc}" if given else "api_key was not provided"
+    else:
+        message = f"the api_key may not submit requests: {exc}"
+    return errors(_fmt_of_path(), Open311Error.one(403, "api_key", message))

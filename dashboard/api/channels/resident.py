@@ -15,10 +15,12 @@ from flask import Blueprint, Response, current_app, request
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import TooManyRequests
 
+from dashboard.api.access import allow
 from dashboard.api.channels.resident_limits import init_limiter
 from dashboard.pages.resident import duration, render
 from dashboard.pages.resident_problems import field_errors, token_problem
 from dashboard.runtime import Runtime
+from dispatch.access.policy import Permission
 from dispatch.access.roles import Actor, Role
 from dispatch.channels.resident.form import (
     CHOICE_BY_CODE,
@@ -32,7 +34,7 @@ from dispatch.channels.resident.form import (
 )
 from dispatch.channels.resident.token import FormToken, FormTokenError
 from dispatch.events.intake import IntakeError
-from dispatch.events.models import EventIn, Severity, Status, categories
+from dispatch.events.models import EventIn, Outcome, Severity, Status, categories
 from dispatch.events.workflow import limit_minutes
 from geo.grids import GridRef
 
@@ -55,6 +57,7 @@ def _limit_posts(state) -> None:
 
 
 @bp.get("/report")
+@allow(Permission.RESIDENT_REPORT)
 def form() -> ResponseReturnValue:
     """The form for the grid in the QR link, or a 400 page saying the code is not valid."""
     code = request.args.get("grid", "")
@@ -66,6 +69,7 @@ def form() -> ResponseReturnValue:
 
 
 @bp.post("/report")
+@allow(Permission.RESIDENT_REPORT)
 def submit() -> ResponseReturnValue:
     """Store the report and show its receipt, or show the form again with every problem."""
     runtime, form = _runtime(), request.form
@@ -82,7 +86,7 @@ def submit() -> ResponseReturnValue:
         return _form(ref, values=form, errors=field_errors([token_problem(exc)])), 422
     except IntakeError as exc:
         return _form(ref, values=form, errors=field_errors(exc.problems)), 422
-    return _receipt(created.id, repeat=created.outcome == "repeat", qr=ref)
+    return _receipt(created.id, repeat=created.outcome is Outcome.REPEAT, qr=ref)
 
 
 @bp.after_request

@@ -16,9 +16,11 @@ from flask_limiter import Limiter
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from dispatch.store.keys import RESIDENT_LIMIT_PREFIX
+
 #: Per client: enough for a family reporting a few things, too few for a flood.
 POST_LIMITS = "5 per minute;30 per hour"
-KEY_PREFIX = "grid-dispatch:resident"
+KEY_PREFIX = RESIDENT_LIMIT_PREFIX
 EXTENSION = "grid_dispatch_resident_limiter"
 #: The limit's own Redis client: a counter is tiny, so a slow answer means Redis is gone.
 STORAGE_OPTIONS = {"socket_connect_timeout": 1.0, "socket_timeout": 1.0,

@@ -36,7 +36,7 @@ from dispatch.channels.hotline.read import (
     read_rows,
 )
 from dispatch.events.intake import MAX_BATCH, Intake, IntakeError, Report, parse
-from dispatch.events.models import EventIn, Satisfaction, Source, categories
+from dispatch.events.models import EventIn, Outcome, Satisfaction, Source, categories
 from dispatch.store.hotline import HotlineStore
 from geo.crs import CoordSystem, to_wgs84
 from geo.locate import OUTSIDE, Locator
@@ -88,7 +88,7 @@ def import_orders(data: bytes, *, intake: Intake, locator: Locator, orders: Hotl
         batch = fresh[start:start + MAX_BATCH]
         results = intake.submit_many(batch, actor=actor)
         orders.remember({r.data.external_id: c.id for r, c in zip(batch, results, strict=True)})
-        created += sum(c.outcome == "created" for c in results)
+        created += sum(c.outcome is Outcome.CREATED for c in results)
     return ImportResult(rows=len(reports), created=created, repeats=len(reports) - created,
                         encoding=encoding, format=fmt.value)
 

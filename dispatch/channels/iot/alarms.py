@@ -17,7 +17,7 @@ from dispatch import localtime
 from dispatch.access.roles import Actor
 from dispatch.channels.iot.devices import ALARMS, AlarmIn, Device, DeviceRegistry, validate
 from dispatch.events.intake import Intake, Report
-from dispatch.events.models import EventIn, Source
+from dispatch.events.models import EventIn, Outcome, Source
 from dispatch.events.service import EventService
 
 DEFAULT_DEDUPE_WINDOW_S = 600.0
@@ -25,14 +25,14 @@ DEFAULT_DEDUPE_WINDOW_S = 600.0
 
 @dataclass(frozen=True, slots=True)
 class AlarmResult:
-    outcome: str  # "created", "folded" (a repeat within the window) or "repeat" (same alarm_id)
+    outcome: Outcome  # FOLDED: a repeat within the window; REPEAT: the same alarm_id again
     event_id: str
     count: int
     device_id: str
     alarm: str
 
     def as_dict(self) -> dict[str, Any]:
-        return {"outcome": self.outcome, "event_id": self.event_id, "count": self.count,
+        return {"outcome": self.outcome.value, "event_id": self.event_id, "count": self.count,
                 "device_id": self.device_id, "alarm": self.alarm}
 
 

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from dispatch.access.roles import Actor
-from dispatch.events.intake import IntakeError, Problem
+from dispatch.events.intake import Fault, IntakeError, Problem
 from dispatch.events.models import Latitude, Longitude
 from dispatch.events.workflow import Clock
 from dispatch.store.devices import DeviceStore
@@ -110,9 +110,10 @@ class UnknownDeviceError(KeyError):
 
 
 def validate(model: type[M], payload: object) -> M:
-    """Validate a JSON body; raises IntakeError (422, or 400 if not an object) naming fields."""
+    """Validate a JSON body; raises IntakeError (malformed if not an object) naming fields."""
     if not isinstance(payload, Mapping):
-        raise IntakeError([Problem("body", "must be a JSON object")], status=400)
+        raise IntakeError([Problem("body", "must be a JSON object")],
+                          fault=Fault.MALFORMED)
     try:
         return model.model_validate(dict(payload))
     except ValidationError as exc:

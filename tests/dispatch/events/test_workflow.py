@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dispatch.access.roles import Role
+from dispatch.access.policy import holders
+from dispatch.access.roles import Actor, Role
 from dispatch.events.models import ESCALATION_TIERS, Severity, Status
 from dispatch.events.workflow import (
     TRANSITIONS,
@@ -26,6 +27,10 @@ LEGAL = sorted(TRANSITIONS, key=lambda pair: (pair[0].value, pair[1].value))
 ILLEGAL = [(a, b) for a in Status for b in Status if (a, b) not in TRANSITIONS]
 
 
+def _as(role: Role) -> Actor:
+    return Actor(name="t", role=role)
+
+
 def _id(pair: tuple[Status, Status]) -> str:
     return f"{pair[0].value}->{pair[1].value}"
 
@@ -35,17 +40,17 @@ def _id(pair: tuple[Status, Status]) -> str:
 @pytest.mark.parametrize("pair", LEGAL, ids=_id)
 def test_every_legal_move_is_accepted_for_each_allowed_role(pair):
     move = TRANSITIONS[pair]
-    assert move.roles, f"{_id(pair)} names no role"
-    for role in move.roles:
-        assert check_move(*pair, role=role, reason="checked on site") is move
+    assert holders(move.permission), f"{_id(pair)} names no role"
+    for role in holders(move.permission):
+        assert check_move(*pair, actor=_as(role), reason="checked on site") is move
 
 
 @pytest.mark.parametrize("pair", LEGAL, ids=_id)
 def test_roles_outside_the_move_are_refused_naming_role(pair):
     move = TRANSITIONS[pair]
-    for role in set(Role) - set(move.roles):
+    for role in set(Role) - set(holders(move.permission)):
         with pytest.raises(TransitionError) as err:
-            check_move(*pair, role=role, reason="a reason")
+            check_move(*pair, actor=_as(role), reason="a reason")
         assert err.value.field == "role" and err.value.value == role.value
         assert role.value in str(err.value)
 
@@ -53,16 +58,16 @@ def test_roles_outside_the_move_are_refused_naming_role(pair):
 @pytest.mark.parametrize("pair", [p for p in LEGAL if TRANSITIONS[p].needs_reason], ids=_id)
 @pytest.mark.parametrize("reason", ["", "   ", "\t\n"])
 def test_a_reason_is_required_where_the_move_needs_one(pair, reason):
-    role = TRANSITIONS[pair].roles[0]
+    role = holders(TRANSITIONS[pair].permission)[0]
     with pytest.raises(TransitionError) as err:
-        check_move(*pair, role=role, reason=reason)
+        check_move(*pair, actor=_as(role), reason=reason)
     assert err.value.field == "reason"
 
 
 @pytest.mark.parametrize("pair", [p for p in LEGAL if not TRANSITIONS[p].needs_reason],
                          ids=_id)
 def test_moves_without_needs_reason_accept_an_empty_reason(pair):
-    check_move(*pair, role=TRANSITIONS[pair].roles[0], reason="")
+    check_move(*pair, actor=_as(holders(TRANSITIONS[pair].permission)[0]), reason="")
 
 
 def test_returned_cancelled_and_reopened_need_a_reason_but_the_forward_path_does_not():
@@ -81,7 +86,7 @@ def test_pairs_not_in_the_table_are_refused_listing_the_allowed_targets(pair):
     current, target = pair
     with pytest.raises(TransitionError) as err:
         # Even the most privileged role with a reason cannot make an illegal move.
-        check_move(current, target, role=Role.ADMIN, reason="because")
+        check_move(current, target, actor=_as(Role.ADMIN), reason="because")
     assert err.value.field == "status" and err.value.value == target.value
     allowed = sorted(t.value for (f, t) in TRANSITIONS if f == current)
     assert str(allowed) in str(err.value)
@@ -90,17 +95,17 @@ def test_pairs_not_in_the_table_are_refused_listing_the_allowed_targets(pair):
 def test_the_status_check_comes_before_role_and_reason():
     # A resident with no reason trying an illegal move hears about the status first.
     with pytest.raises(TransitionError) as err:
-        check_move(Status.REPORTED, Status.CLOSED, role=Role.RESIDENT, reason="")
+        check_move(Status.REPORTED, Status.CLOSED, actor=_as(Role.RESIDENT), reason="")
     assert err.value.field == "status"
     with pytest.raises(TransitionError) as err:
-        check_move(Status.REGISTERED, Status.CANCELLED, role=Role.WORKER, reason="")
+        check_move(Status.REGISTERED, Status.CANCELLED, actor=_as(Role.WORKER), reason="")
     assert err.value.field == "role"
 
 
 def test_terminal_statuses_have_no_way_out_and_archived_is_final():
     assert not [t for (f, t) in TRANSITIONS if f in (Status.ARCHIVED, Status.CANCELLED)]
     with pytest.raises(TransitionError, match=r"\[\]"):
-        check_move(Status.ARCHIVED, Status.REOPENED, role=Role.ADMIN, reason="x")
+        check_move(Status.ARCHIVED, Status.REOPENED, actor=_as(Role.ADMIN), reason="x")
 
 
 def test_every_open_status_has_a_way_forward():

@@ -15,7 +15,7 @@ import pytest
 import redis as redis_lib
 
 from dispatch.access.roles import Actor, Role
-from dispatch.events.intake import MAX_BATCH, Intake, IntakeError, Report
+from dispatch.events.intake import MAX_BATCH, Fault, Intake, IntakeError, Report
 from dispatch.events.models import EventIn, Source, Status
 from dispatch.events.service import EventFilter, EventService
 from dispatch.events.workflow import ManualClock, TransitionError
@@ -362,7 +362,7 @@ def test_one_report_outside_the_district_stores_nothing(intake, store, redis, po
     before = _totals(store, redis)
     with pytest.raises(IntakeError) as err:
         intake.submit_many(reports, actor=WORKER)
-    assert err.value.status == 422
+    assert err.value.fault is Fault.INVALID
     assert [(p.index, p.field) for p in err.value.problems] == [(3, "lon,lat")]
     assert "outside" in err.value.problems[0].message
     assert _totals(store, redis) == before
@@ -384,7 +384,7 @@ def test_a_batch_over_the_limit_is_refused_before_anything_is_located(intake, st
     before = store.events.count("idx:all")
     with pytest.raises(IntakeError) as err:
         intake.submit_many([_report(points[0])] * (MAX_BATCH + 1), actor=WORKER)
-    assert err.value.status == 413 and err.value.problems[0].field == "events"
+    assert err.value.fault is Fault.TOO_LARGE and err.value.problems[0].field == "events"
     assert store.events.count("idx:all") == before
 
 

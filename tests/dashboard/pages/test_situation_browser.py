@@ -46,7 +46,15 @@ def _record(name: str, figures: dict) -> None:
     print(f"\n{name}: {json.dumps(figures)}")
 
 
+def _get_json(token: str, url: str):
+    """The grid API as a program reads it: with a bearer token (anonymous callers get 401)."""
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(request) as resp:
+        return json.load(resp)
+
+
 def test_map_draws_all_tiers_click_opens_panel_and_nothing_leaves_host(browser, live_server,
+                                                                    api_token,
                                                                        demo_grids):
     _viewport(browser, 1920, 1080)
     browser.sign_in(live_server)
@@ -61,8 +69,7 @@ def test_map_draws_all_tiers_click_opens_panel_and_nothing_leaves_host(browser, 
     # Show the micro tier and zoom to a known spot so one micro-grid fills the map centre.
     browser.find_element(By.ID, "mode-micro").click()
     lon, lat = 103.835, 30.885  # a spot no test posts events at
-    expected = json.load(urllib.request.urlopen(
-        f"{live_server}/api/v1/grids/locate?lon={lon}&lat={lat}"))
+    expected = _get_json(api_token, f"{live_server}/api/v1/grids/locate?lon={lon}&lat={lat}")
     assert not expected["outside"]
     browser.execute_script(
         "window.gridDispatch.state.map.setView([arguments[1], arguments[0]], 17, {animate: false})",
@@ -75,7 +82,7 @@ def test_map_draws_all_tiers_click_opens_panel_and_nothing_leaves_host(browser, 
     WebDriverWait(browser, 10).until(
         lambda d: expected["micro"] in d.find_element(By.ID, "grid-panel").text)
     panel = browser.find_element(By.ID, "grid-panel").text
-    info = json.load(urllib.request.urlopen(f"{live_server}/api/v1/grids/{expected['micro']}"))
+    info = _get_json(api_token, f"{live_server}/api/v1/grids/{expected['micro']}")
     assert info["name"] in panel
     assert expected["general"] in panel and expected["total"] in panel  # the parent chain
     assert f"{info['residents']:,}" in panel
@@ -121,15 +128,14 @@ def test_english_switch_relabels_the_page(browser, live_server):
     assert "Synthetic demo geometry" in browser.find_element(By.CLASS_NAME, "top-bar").text
 
 
-def test_hover_shows_name_and_code_as_text(browser, live_server):
+def test_hover_shows_name_and_code_as_text(browser, live_server, api_token):
     _viewport(browser, 1920, 1080)
     browser.sign_in(live_server)
     browser.get(live_server + "/")
     _wait_ready(browser)
     browser.find_element(By.ID, "mode-total").click()
     lon, lat = 103.835, 30.885  # a spot no test posts events at
-    expected = json.load(urllib.request.urlopen(
-        f"{live_server}/api/v1/grids/locate?lon={lon}&lat={lat}"))
+    expected = _get_json(api_token, f"{live_server}/api/v1/grids/locate?lon={lon}&lat={lat}")
     browser.execute_script(
         "window.gridDispatch.state.map.setView([arguments[1], arguments[0]], 13, {animate: false})",
         lon, lat)
@@ -138,7 +144,7 @@ def test_hover_shows_name_and_code_as_text(browser, live_server):
     ActionChains(browser).move_to_element(map_el).perform()
     tip = WebDriverWait(browser, 5).until(
         lambda d: d.find_elements(By.CLASS_NAME, "grid-tooltip"))[0]
-    info = json.load(urllib.request.urlopen(f"{live_server}/api/v1/grids/{expected['total']}"))
+    info = _get_json(api_token, f"{live_server}/api/v1/grids/{expected['total']}")
     assert expected["total"] in tip.text and info["name"] in tip.text
     assert tip.find_elements(By.TAG_NAME, "script") == []
 

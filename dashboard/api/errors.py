@@ -1,0 +1,92 @@
+"""Domain errors become HTTP answers here and nowhere else.
+
+Views raise what the domain raises; this module picks the status and the JSON body (naming
+the field and the problem). Channels with a protocol of their own (Open311, the residents'
+form) answer in their own shape from their blueprint, ahead of these.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, Response, jsonify, redirect, request
+from werkzeug.exceptions import HTTPException
+
+from dashboard.api.access import NoRuleError
+from dispatch.access.policy import AccessDenied, Unauthenticated
+from dispatch.channels.hotline.orders import HotlineImportError
+from dispatch.channels.iot.devices import UnknownDeviceError
+from dispatch.events.intake import Fault, IntakeError
+from dispatch.events.workflow import TransitionError
+from dispatch.store.events import EventNotFoundError
+from geo.grids import UnknownGridError
+
+#: Paths whose callers read JSON: the APIs, Dash's callbacks, the OpenAPI document.
+JSON_PREFIXES = ("/api/", "/open311/", "/_dash-", "/openapi.json", "/healthz")
+FAULT_STATUS = {Fault.MALFORMED: 400, Fault.INVALID: 422, Fault.TOO_LARGE: 413}
+#: A refused move: a stale or impossible status conflicts, a role may not, the rest is input.
+TRANSITION_STATUS = {"status": 409, "role": 403}
+
+
+def problem(status: int, error: str, message: str, *, field: str | None = None,
+            **extra: Any) -> Response:
+    body = {"error": error, "message": message, **extra}
+    if field is not None:
+        body["field"] = field
+    resp = jsonify(body)
+    resp.status_code = status
+    return resp
+
+
+def intake_problem(exc: IntakeError) -> Response:
+    first = exc.problems[0]
+    return problem(FAULT_STATUS[exc.fault], exc.fault.value if exc.fault is Fault.TOO_LARGE
+                   else "invalid", str(exc), field=first.field,
+                   problems=[p.as_dict() for p in exc.problems])
+
+
+def denied(exc: AccessDenied) -> Response:
+    if isinstance(exc, Unauthenticated):
+        accept = request.accept_mimetypes  # no Accept header at all: a plain page fetch
+        if not wants_json() and (not accept or accept.accept_html):
+            return redirect(f"/login?next={request.full_path.rstrip('?')}")
+        return problem(401, "unauthenticated", str(exc), field="Authorization")
+    return problem(403, "forbidden", str(exc), field="role")
+
+
+def wants_json() -> bool:
+    if request.path.startswith(JSON_PREFIXES) or request.is_json:
+        return True
+    return request.accept_mimetypes.best_match(["text/html", "application/json"]) \
+        == "application/json"
+
+
+def install(server: Flask, *, max_body_bytes: int) -> None:
+    handlers: dict[type[Exception], Any] = {
+        AccessDenied: denied,
+        NoRuleError: lambda exc: problem(403, "forbidden", str(exc), field="endpoint"),
+        IntakeError: intake_problem,
+        EventNotFoundError: lambda exc: problem(404, "not-found", str(exc), field="id"),
+        TransitionError: lambda exc: problem(TRANSITION_STATUS.get(exc.field, 422),
+                                             "illegal-transition", str(exc), field=exc.field),
+        UnknownGridError: lambda exc: problem(404, "unknown-grid", str(exc),
+                                              field="code"),
+        UnknownDeviceError: lambda exc: problem(404, "unknown-device", str(exc),
+                                                field="device_id", device_id=exc.device_id),
+        HotlineImportError: lambda exc: problem(
+            422, "invalid", f"{len(exc.problems)} problem(s); nothing imported",
+            field=exc.problems[0].field, line=exc.problems[0].line,
+            problems=[p.as_dict() for p in exc.problems]),
+    }
+    for error, handler in handlers.items():
+        server.register_error_handler(error, handler)
+
+    @server.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> HTTPException | Response:
+        if not request.path.startswith(("/api/", "/open311/")):
+            return exc
+        too_large = exc.code == 413
+        message = (f"body is larger than {max_body_bytes:,} bytes" if too_large
+                   else exc.description or exc.name)
+        return problem(exc.code or 500, exc.name.lower().replace(" ", "-"), message,
+                       field="body" if too_large else None)

@@ -1,0 +1,105 @@
+"""Every Redis key name, spelled here and nowhere else (the Lua scripts get theirs from here).
+
+The names are those the stored data already uses: renaming one strands what is stored
+under the old name, so a change here needs a layout upgrade (see ``Store.upgrade_layout``).
+"""
+
+from __future__ import annotations
+
+# --- whole keys ------------------------------------------------------------------------
+CHANGES = "changes"  # stream: every change, in order
+GRIDS_ACTIVE = "grids:active"  # hash: the grid set this deployment serves
+LAYOUT = "config:layout"  # string: version of the key layout the data is in
+SECRET_KEY = "config:secret_key"  # string: the session-signing key every process shares
+USERS = "users"  # set: user names
+TOKENS = "tokens"  # set: API token digests
+DEVICES = "devices"  # set: IoT device ids
+HOTLINE_ORDERS = "hotline:orders"  # hash: 12345 order number → event id
+ALL_INDEX = "idx:all"  # sorted set: every event by creation time (ms)
+DUE_INDEX = "idx:due"  # sorted set: open events by deadline (ms)
+
+# --- prefixes: the key is the prefix and an id ---------------------------------------------
+EVENT_PREFIX = "ev:"  # hash: one event
+EVENT_LOG_PREFIX = "evlog:"  # list: stream ids of one event's moves
+SEQUENCE_PREFIX = "ev:seq:"  # string: the last event number of one day
+IDEMPOTENCY_PREFIX = "idem:"  # string: event id stored for a client's key (expires)
+DEDUPE_PREFIX = "dedupe:"  # string: open event id a repeat folds into (expires)
+INDEX_PREFIX = "idx:"  # every sorted-set index of events
+STATUS_INDEX_PREFIX = "idx:st:"
+STREET_INDEX_PREFIX = "idx:street:"
+GRID_INDEX_PREFIX = "idx:grid:"
+CATEGORY_INDEX_PREFIX = "idx:cat:"
+USER_PREFIX = "user:"  # hash: one user
+TOKEN_PREFIX = "token:"  # hash: one API token, by digest
+DEVICE_PREFIX = "device:"  # hash: one IoT device
+LOCK_PREFIX = "lock:"  # string: a named lease and its owner
+#: The public form's rate-limit counters (flask-limiter adds its own parts after it).
+RESIDENT_LIMIT_PREFIX = "grid-dispatch:resident"
+
+
+def event(event_id: str) -> str:
+    return EVENT_PREFIX + event_id
+
+
+def event_log(event_id: str) -> str:
+    return EVENT_LOG_PREFIX + event_id
+
+
+def sequence(day: str) -> str:
+    return SEQUENCE_PREFIX + day
+
+
+def idempotency(key: str) -> str:
+    return IDEMPOTENCY_PREFIX + key
+
+
+def dedupe(key: str) -> str:
+    return DEDUPE_PREFIX + key
+
+
+def status_index(status: str) -> str:
+    return STATUS_INDEX_PREFIX + status
+
+
+def street_index(code: str) -> str:
+    return STREET_INDEX_PREFIX + code
+
+
+def grid_index(code: str) -> str:
+    """Events in one grid of any tier (micro, general or total)."""
+    return GRID_INDEX_PREFIX + code
+
+
+def category_index(code: str) -> str:
+    return CATEGORY_INDEX_PREFIX + code
+
+
+def event_index(*, status: str | None = None, grid: str | None = None,
+                street: str | None = None, category: str | None = None) -> str:
+    """The one index to read for these filters: the first given of grid, status, street,
+    category, else every event. Its members may fail the other filters; callers check them."""
+    if grid:
+        return grid_index(grid)
+    if status:
+        return status_index(status)
+    if street:
+        return street_index(street)
+    if category:
+        return category_index(category)
+    return ALL_INDEX
+
+
+def user(name: str) -> str:
+    return USER_PREFIX + name
+
+
+def token(digest: str) -> str:
+    return TOKEN_PREFIX + digest
+
+
+def device(device_id: str) -> str:
+    return DEVICE_PREFIX + device_id
+
+
+def lock(name: str) -> str:
+    return LOCK_PREFIX + name
