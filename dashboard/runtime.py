@@ -13,10 +13,13 @@ from functools import cached_property
 
 from dashboard.settings import Settings
 from dispatch.access.credentials import Auth
+from dispatch.channels.iot.devices import DeviceRegistry
 from dispatch.events.intake import Intake
 from dispatch.events.service import EventService
 from dispatch.events.workflow import Clock, SystemClock
 from dispatch.store import Store
+from dispatch.store.devices import DeviceStore
+from dispatch.store.hotline import HotlineStore
 from dispatch.store.server import attach_or_start, read_record
 from geo.catalog import demo_grid_set, load_grid_set
 from geo.crs import CoordSystem
@@ -56,6 +59,15 @@ class Runtime:
     @cached_property
     def auth(self) -> Auth:
         return Auth(self.store.auth)
+
+    @cached_property
+    def devices(self) -> DeviceRegistry:
+        return DeviceRegistry(store=DeviceStore.of(self.store), locator=self.locator,
+                              clock=self.clock)
+
+    @cached_property
+    def hotline_orders(self) -> HotlineStore:
+        return HotlineStore.of(self.store)
 
     @cached_property
     def display_coords(self) -> CoordSystem:

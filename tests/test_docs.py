@@ -83,3 +83,12 @@ def test_the_openapi_names_the_field_of_an_outside_location():
 
     text = str(document())
     assert "`lon,lat`" in text and "`outside` for a location" not in text
+
+
+def test_every_file_the_readme_names_exists():
+    """The architecture section's flows name files in order; a renamed file must update them."""
+    named = set(re.findall(r"`((?:dispatch|dashboard|geo|bench|assets|tests)/[\w/.-]+)`",
+                           README))
+    assert len(named) > 20
+    missing = sorted(p for p in named if not (ROOT / p.split()[0]).exists())
+    assert missing == [], f"README names files that do not exist: {missing}"

@@ -32,13 +32,12 @@ def import_12345(file: Path, fmt: str | None, coords: str) -> None:
     from dispatch.access.roles import Actor, Role
     from dispatch.channels.hotline.orders import HotlineImportError, import_orders
     from dispatch.events.intake import IntakeError
-    from dispatch.store.hotline import HotlineStore
 
     runtime = open_runtime(settings_from_env(), warm=False)
     try:
         result = import_orders(file.read_bytes(), intake=runtime.intake,
                                locator=runtime.locator, fmt=fmt, filename=file.name,
-                               orders=HotlineStore.of(runtime.store),
+                               orders=runtime.hotline_orders,
                                coords=CoordSystem(coords),
                                actor=Actor(name=IMPORT_ACTOR, role=Role.SYSTEM))
     except HotlineImportError as exc:

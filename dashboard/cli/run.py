@@ -144,19 +144,15 @@ class _KeepAliveHandler(WSGIRequestHandler):
 
 
 def _start_workers(runtime, *, demo: bool) -> None:
-    from dispatch.channels.iot.devices import DeviceRegistry
     from dispatch.events.escalator import Escalator
     from dispatch.simulate import Simulator
-    from dispatch.store.devices import DeviceStore
 
     escalator = Escalator(events=runtime.events, store=runtime.store)
     escalator.start()
     runtime.on_close(escalator.stop)
     if demo:
-        registry = DeviceRegistry(store=DeviceStore.of(runtime.store), locator=runtime.locator,
-                                  clock=runtime.clock)
         simulator = Simulator(grids=runtime.grids, intake=runtime.intake, events=runtime.events,
-                              registry=registry,
+                              registry=runtime.devices,
                               peak_per_minute=runtime.settings.demo_events_per_minute)
         simulator.start()
         runtime.on_close(simulator.stop)

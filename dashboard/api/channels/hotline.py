@@ -12,7 +12,6 @@ from dashboard.api.access import allow
 from dashboard.api.errors import problem
 from dispatch.access.policy import Permission
 from dispatch.channels.hotline.orders import HotlineFormat, import_orders
-from dispatch.store.hotline import HotlineStore
 from geo.crs import CoordSystem
 
 bp = Blueprint("hotline", __name__)
@@ -34,6 +33,6 @@ def import_hotline(*, actor):
                        f"{[c.value for c in CoordSystem]}", field="coords")
     rt = current_app.extensions["grid_dispatch"]
     result = import_orders(request.get_data(), intake=rt.intake, locator=rt.locator,
-                           orders=HotlineStore.of(rt.store), actor=actor, fmt=fmt,
+                           orders=rt.hotline_orders, actor=actor, fmt=fmt,
                            coords=CoordSystem(coords))
     return jsonify(result.as_dict()), 201 if result.created else 200

@@ -13,7 +13,6 @@ from dispatch.access.policy import Permission
 from dispatch.channels.iot.alarms import DEFAULT_DEDUPE_WINDOW_S, AlarmService
 from dispatch.channels.iot.devices import DeviceRegistry
 from dispatch.events.models import Outcome
-from dispatch.store.devices import DeviceStore
 
 bp = Blueprint("iot", __name__)
 
@@ -25,8 +24,7 @@ def _runtime():
 
 
 def _registry() -> DeviceRegistry:
-    rt = _runtime()
-    return DeviceRegistry(store=DeviceStore.of(rt.store), locator=rt.locator, clock=rt.clock)
+    return _runtime().devices
 
 
 @bp.post("/api/v1/iot/devices")
