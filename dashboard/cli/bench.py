@@ -71,3 +71,19 @@ def bench_fanout(clients: int, rate: int, seconds: float, procs: int, client: st
 
     click.echo(json.dumps(run(settings_from_env(), clients=clients, rate=rate, seconds=seconds,
                               procs=procs, client=client), indent=2))
+
+
+@bench.command("screen")
+@click.option("--loads", type=click.IntRange(min=1), default=10, show_default=True,
+              help="Page loads of a returning operator's browser (after one cold load).")
+@click.option("--events", type=click.IntRange(min=1), default=100, show_default=True,
+              help="Events posted one at a time, each timed until it is on the screen.")
+def bench_screen(loads: int, events: int) -> None:
+    """Map drawn and event-on-screen times in headless Chromium beside their floors."""
+    from bench.screen import BrowserMissingError, run
+
+    try:
+        figures = run(settings_from_env(), loads=loads, events=events)
+    except BrowserMissingError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(json.dumps(figures, indent=2))
