@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import threading
 import time
 from pathlib import Path
@@ -164,11 +165,13 @@ class _OutageLog:
 _log_outage = _OutageLog()
 
 
-def _register_pages(app: dash.Dash) -> None:
-    from dashboard.pages import situation
+#: The Dash pages: each registers its route and its callbacks on the app it is given.
+PAGES = ("dashboard.pages.situation",)
 
-    dash.register_page("situation", path="/", layout=situation.layout, title="态势图")
-    situation.callbacks.register(app)
+
+def _register_pages(app: dash.Dash) -> None:
+    for name in PAGES:
+        importlib.import_module(name).register(app)
 
 
 def _serve_local_tiles(app: dash.Dash, settings) -> None:

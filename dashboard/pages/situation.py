@@ -38,6 +38,12 @@ def _runtime():
     return current_app.extensions["grid_dispatch"]
 
 
+def register(app: dash.Dash) -> None:
+    """The operator's situation map at ``/``, with its callbacks, on this app."""
+    dash.register_page("situation", path="/", layout=layout, title="态势图")
+    callbacks.register(app)
+
+
 def layout(**_query) -> html.Div:
     runtime = _runtime()
     settings = runtime.settings
