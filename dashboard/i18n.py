@@ -104,6 +104,7 @@ _TEXT: dict[str, tuple[str, str]] = {
     "outage.retrying": ("正在重试，恢复后本页会自动刷新。",
                         "Retrying; this page reloads by itself when the service is back."),
     "move.done": ("已更新", "Updated"),
+    "move.invalid": ("无效操作", "Not a move this screen offers"),
     "lang.switch": ("EN", "中文"),
     "district": ("郫都区", "Pidu District"),
     "legend": ("图例", "Legend"),

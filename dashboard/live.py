@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import re
 import threading
 import time
 from collections import defaultdict
@@ -213,6 +214,26 @@ class LiveHub:
                 "events": [views[i] for i in ids if i in views]}
 
 
+class SeqError(ValueError):
+    """A ``since`` that is not a stream id this server could have handed out."""
+
+    def __init__(self, value: object) -> None:
+        super().__init__(f"since {str(value)[:40]!r} is not a stream id like 1700000000000-0")
+        self.value = value
+
+
+_SEQ = re.compile(r"^(\d{1,20})-(\d{1,20})$")
+_U64 = 2**64 - 1
+
+
+def checked_seq(value: object) -> str:
+    """``value`` as a stream id, or SeqError: Redis refuses ids past 64 bits per part."""
+    match = _SEQ.match(str(value))
+    if not match or int(match[1]) > _U64 or int(match[2]) > _U64:
+        raise SeqError(value)
+    return str(value)
+
+
 def _key(sid: str) -> tuple[int, int]:
     ms, _, n = sid.partition("-")
     return int(ms), int(n or 0)
@@ -232,6 +253,8 @@ def install(socketio: SocketIO, runtime) -> LiveHub:
             _welcome(socketio, hub, street=street, since=auth.get("since"))
         except AccessDenied as exc:
             raise Refused(f"unauthorized: {exc}", {"error": "unauthorized"}) from exc
+        except SeqError as exc:
+            raise Refused(str(exc), {"error": "invalid", "field": "since"}) from exc
         except OUTAGE_ERRORS as exc:
             raise Refused(outage_message(exc), {"error": "unavailable"}) from exc
 
@@ -274,6 +297,8 @@ def feed_street(actor: Actor, scope: Scope, asked: str | None) -> str | None:
 
 def _welcome(socketio: SocketIO, hub: LiveHub, *, street: str | None, since: object) -> None:
     """Join the client's room and send it what it lacks: a snapshot, or the changes since."""
+    if since:
+        since = checked_seq(since)
     join_room(street_room(street) if street else DISTRICT)
     first = hub.since(str(since), street=street) if since else hub.snapshot(street=street)
     socketio.emit(first["kind"], first, to=request.sid, namespace=NAMESPACE)

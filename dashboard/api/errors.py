@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Response, jsonify, redirect, request
+from flask import Flask, Response, current_app, jsonify, redirect, request
+from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException
 
 from dashboard.api.access import NoRuleError
@@ -26,6 +27,28 @@ JSON_PREFIXES = ("/api/", "/open311/", "/_dash-", "/openapi.json", "/healthz")
 FAULT_STATUS = {Fault.MALFORMED: 400, Fault.INVALID: 422, Fault.TOO_LARGE: 413}
 #: A refused move: a stale or impossible status conflicts, a role may not, the rest is input.
 TRANSITION_STATUS = {"status": 409, "role": 403}
+
+
+class BoundedJSON(DefaultJSONProvider):
+    """Flask's JSON, where a body nested past the parser's depth is bad input, not a crash."""
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        try:
+            return super().loads(s, **kwargs)
+        except RecursionError:
+            raise ValueError("nested too deeply") from None
+
+
+def json_problem() -> str:
+    """Why the body did not read as JSON, for the message (only asked once it did not)."""
+    raw = request.get_data(cache=True)
+    if not raw:
+        return " (the body is empty)"
+    try:
+        current_app.json.loads(raw)
+    except ValueError as exc:
+        return f" ({str(exc)[:120]})"
+    return ""
 
 
 def problem(status: int, error: str, message: str, *, field: str | None = None,
@@ -62,6 +85,7 @@ def wants_json() -> bool:
 
 
 def install(server: Flask, *, max_body_bytes: int) -> None:
+    server.json = BoundedJSON(server)
     handlers: dict[type[Exception], Any] = {
         AccessDenied: denied,
         NoRuleError: lambda exc: problem(403, "forbidden", str(exc), field="endpoint"),

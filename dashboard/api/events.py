@@ -9,7 +9,7 @@ from datetime import datetime
 from flask import Blueprint, current_app, jsonify, request
 
 from dashboard.api.access import access, allow
-from dashboard.api.errors import problem
+from dashboard.api.errors import json_problem, problem
 from dispatch.access.policy import Permission, require
 from dispatch.access.roles import Role
 from dispatch.events.intake import MAX_BATCH, Fault, IntakeError, Problem, Report, parse
@@ -31,8 +31,8 @@ def _runtime():
 def _body():
     data = request.get_json(silent=True)
     if data is None:
-        raise IntakeError([Problem("body", "must be JSON (Content-Type: application/json)")],
-                          fault=Fault.MALFORMED)
+        raise IntakeError([Problem("body", "must be JSON (Content-Type: application/json)"
+                                   f"{json_problem()}")], fault=Fault.MALFORMED)
     return data
 
 
@@ -64,26 +64,39 @@ def create_batch(*, actor):
 
 def _parse_all(items: list, actor) -> list[Report]:
     reports, problems = [], []
+    fault = Fault.INVALID
     source = _SOURCE_BY_ROLE[actor.role]
     for i, item in enumerate(items):
         try:
             key = item.pop("idempotency_key", "") if isinstance(item, dict) else ""
             reports.append(Report(data=parse(item, index=i), source=source,
-                                  idempotency_key=_scoped(actor, str(key)) if key else ""))
+                                  idempotency_key=_scoped(actor, str(key), field=
+                                                          "idempotency_key", index=i)
+                                  if key else ""))
         except IntakeError as exc:
             problems += [Problem(p.field, p.message, i) for p in exc.problems]
+            if exc.fault is Fault.MALFORMED:  # one unreadable item makes the batch a 400
+                fault = Fault.MALFORMED
     if problems:
-        raise IntakeError(problems)
+        raise IntakeError(problems, fault=fault)
     return reports
 
 
 def _idem_key(actor) -> str:
     key = request.headers.get("Idempotency-Key", "").strip()
-    return _scoped(actor, key) if key else ""
+    return _scoped(actor, key, field="Idempotency-Key") if key else ""
 
 
-def _scoped(actor, key: str) -> str:
-    return f"{actor.name}:{key[:128]}"
+MAX_IDEMPOTENCY_KEY = 128
+
+
+def _scoped(actor, key: str, *, field: str, index: int | None = None) -> str:
+    """The caller's key, refused when too long: cutting it would make two reports one."""
+    if len(key) > MAX_IDEMPOTENCY_KEY:
+        raise IntakeError([Problem(field, f"is {len(key)} characters; at most "
+                                          f"{MAX_IDEMPOTENCY_KEY}", index)],
+                          fault=Fault.MALFORMED)
+    return f"{actor.name}:{key}"
 
 
 @bp.get("/api/v1/events")
@@ -137,6 +150,9 @@ def _known(args, name: str, known: Container[str], what: str) -> str | None:
     return raw
 
 
+EARLIEST, LATEST = 0.0, 4_102_444_800.0  # 1970-01-01 and 2100-01-01, epoch seconds
+
+
 def _time(raw: str | None, name: str) -> float | None:
     if raw is None:
         return None
@@ -146,6 +162,8 @@ def _time(raw: str | None, name: str) -> float | None:
         value = _iso(raw, name)
     if not math.isfinite(value):  # "nan" and "inf" parse as floats but are no time
         raise ValueError(f"{name}: {raw!r} is not a finite time")
+    if not EARLIEST <= value <= LATEST:  # the store keeps millisecond integers
+        raise ValueError(f"{name}: {raw!r} is outside 1970–2100")
     return value
 
 
@@ -155,7 +173,10 @@ def _iso(raw: str, name: str) -> float:
         when = datetime.fromisoformat(raw)
     except ValueError:
         raise ValueError(f"{name}: {raw!r} is neither epoch seconds nor ISO 8601") from None
-    return (when if when.tzinfo else when.replace(tzinfo=CST)).timestamp()
+    try:
+        return (when if when.tzinfo else when.replace(tzinfo=CST)).timestamp()
+    except (OverflowError, ValueError):  # 0001-01-01 east of UTC falls before year 1
+        raise ValueError(f"{name}: {raw!r} is outside 1970–2100") from None
 
 
 @bp.get("/api/v1/events/<event_id>")

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import re
-
 from flask import Blueprint, current_app, jsonify, request
 
 from dashboard.api.access import access, allow
 from dashboard.api.errors import problem
-from dashboard.live import feed_street
+from dashboard.live import SeqError, checked_seq, feed_street
 from dispatch.access.policy import Permission
 
 bp = Blueprint("live", __name__)
-_SEQ = re.compile(r"^\d{1,20}-\d{1,20}$")
 
 
 @bp.get("/api/v1/live/changes")
@@ -21,7 +18,8 @@ def changes(*, actor):
     hub = current_app.extensions["grid_dispatch_live"]
     since = request.args.get("since", "")
     street = feed_street(actor, access().scope, request.args.get("street") or None)
-    if since and not _SEQ.match(since):
-        return problem(400, "invalid", f"since {since!r} is not a stream id like 1700000000000-0",
-                       field="since")
+    try:
+        since = checked_seq(since) if since else ""
+    except SeqError as exc:
+        return problem(400, "invalid", str(exc), field="since")
     return jsonify(hub.since(since, street=street) if since else hub.snapshot(street=street))

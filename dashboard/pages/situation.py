@@ -219,7 +219,7 @@ def _street_items(runtime, lang: Lang) -> list:
 def _render_panel(selected: dict | None, lang: str | None):
     runtime = _runtime()
     lang = _lang(lang, runtime)
-    if not selected or not selected.get("code"):
+    if not isinstance(selected, dict) or not selected.get("code"):
         return [], "grid-panel hidden"
     try:
         info = runtime.grids.info(str(selected["code"]))
@@ -273,7 +273,7 @@ callbacks.clientside(
 def _render_event(selected: dict | None, lang: str | None, _applied):
     runtime = _runtime()
     lang = _lang(lang, runtime)
-    if not selected or not selected.get("id"):
+    if not isinstance(selected, dict) or not selected.get("id"):
         return [], "grid-panel event-panel hidden"
     try:
         view = runtime.events.get(str(selected["id"]), timeline=True)
@@ -296,14 +296,16 @@ def _render_event(selected: dict | None, lang: str | None, _applied):
 )
 def _move(clicks, reason, lang):
     trigger = dash.ctx.triggered_id
-    if not trigger or not any(clicks):
+    if not isinstance(trigger, dict) or not isinstance(clicks, list) or not any(clicks):
         return dash.no_update
+    if trigger.get("to") not in {s.value for s in Status} or not trigger.get("event"):
+        return t("move.invalid", _lang(lang, _runtime()))
     runtime = _runtime()
     lang = _lang(lang, runtime)
     actor = current_actor()
     try:
-        runtime.events.move(trigger["event"], Status(trigger["to"]), actor=actor,
-                            reason=reason or "")
+        runtime.events.move(str(trigger["event"]), Status(trigger["to"]), actor=actor,
+                            reason=reason if isinstance(reason, str) else "")
     except (TransitionError, EventNotFoundError) as exc:
         return str(exc)
     return t("move.done", lang)

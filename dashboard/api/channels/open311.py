@@ -37,6 +37,7 @@ bp = Blueprint("open311", __name__)
 PREFIX = "/open311/v2"
 FMT = "<any(json, xml):fmt>"
 P = Permission
+MAX_IDEMPOTENCY_KEY = 128
 CHANGESET = "2026-11-26T00:00:00+08:00"  # when the shape of these answers last changed
 _FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
 
@@ -130,7 +131,10 @@ def _check_form() -> None:
 
 def _idem_key(actor: Actor) -> str:
     key = request.headers.get("Idempotency-Key", "").strip()
-    return f"{actor.name}:open311:{key[:128]}" if key else ""
+    if len(key) > MAX_IDEMPOTENCY_KEY:  # cut, two different requests would become one
+        raise Open311Error.one(400, "Idempotency-Key", f"is {len(key)} characters; at most "
+                                                       f"{MAX_IDEMPOTENCY_KEY}")
+    return f"{actor.name}:open311:{key}" if key else ""
 
 
 @bp.route(f"{PREFIX}/<path:rest>", methods=["GET", "POST"])

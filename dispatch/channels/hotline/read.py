@@ -117,6 +117,9 @@ def _jsonl_rows(text: str) -> list[Row]:
         except json.JSONDecodeError as exc:
             problems.append(RowProblem(line, "json", f"is not JSON ({exc.msg})"))
             continue
+        except RecursionError:
+            problems.append(RowProblem(line, "json", "is nested too deeply"))
+            continue
         if not isinstance(item, dict):
             problems.append(RowProblem(line, "json", "must be a JSON object"))
             continue

@@ -81,6 +81,9 @@ class DeviceIn(BaseModel):
     dedupe_window_s: float | None = Field(default=None, gt=0, le=7 * 24 * 3600)
 
 
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+
+
 class AlarmIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
@@ -89,6 +92,14 @@ class AlarmIn(BaseModel):
     value: float | str | None = Field(default=None, union_mode="left_to_right")
     at: datetime | None = None
     alarm_id: str = Field(default="", max_length=64)
+
+    @field_validator("at")
+    @classmethod
+    def _plausible(cls, value: datetime | None) -> datetime | None:
+        """A device clock reset to 0001 or 9999 is a fault, and such times overflow epochs."""
+        if value is not None and not FIRST_YEAR <= value.year <= LAST_YEAR:
+            raise ValueError(f"year {value.year} is outside {FIRST_YEAR}–{LAST_YEAR}")
+        return value
 
     @field_validator("value")
     @classmethod

@@ -10,8 +10,10 @@ from dashboard.app import create_app
 from dashboard.runtime import open_runtime
 from dashboard.settings import Settings
 
-#: Routes that are not part of the HTTP API (Dash's own machinery, static files, sign-in).
-INTERNAL = re.compile(r"^/(_dash|_reload|_favicon|assets/|login|logout|static/|<path:|$)")
+#: Routes that are not part of the HTTP API (Dash's own machinery, static files, sign-in, and
+#: the catch-all that answers unknown API paths with 404 or 405).
+INTERNAL = re.compile(r"^/(_dash|_reload|_favicon|assets/|login|logout|static/|<path:|"
+                      r"api/<path:rest>$|$)")
 
 
 @pytest.fixture(scope="module")
