@@ -29,8 +29,9 @@ from dispatch.access.credentials import AuthError
 from dispatch.access.policy import AccessDenied, Forbidden, Permission, Unauthenticated, require
 from dispatch.access.roles import Actor
 from dispatch.access.scope import Reach, Scope
-from dispatch.events.models import Status
+from dispatch.events.models import ChangeKind, Status
 from dispatch.events.service import LIVE_HASH_FIELDS, live_view
+from dispatch.store.auth import token_digest
 from dispatch.store.errors import OUTAGE_ERRORS, outage_message
 from geo.crs import CoordSystem, point_from_wgs84
 
@@ -44,6 +45,8 @@ CHANGE_KEYS = ("kind", "id", "before", "after", "tier", "count")
 #: Pause between tries while Redis is away: short enough to resume within a second of its
 #: return, long enough not to spin.
 RETRY_S = 0.5
+
+_REVOKED = ChangeKind.TOKEN_REVOKED.value
 
 
 def street_room(code: str) -> str:
@@ -63,6 +66,33 @@ class LiveHub:
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
     _send_outage: _Outage = field(default_factory=lambda: _Outage("sending a delta"))
+    #: sid → digest of the token a websocket connected with, to close it on revocation
+    _tokens: dict[str, str] = field(default_factory=dict)
+    _tokens_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def bind(self, sid: str, digest: str) -> None:
+        with self._tokens_lock:
+            if len(self._tokens) > 10_000:  # forget sockets that have gone
+                self._tokens = {s: d for s, d in self._tokens.items() if self._connected(s)}
+            self._tokens[sid] = digest
+
+    def close_revoked(self, entries: list) -> int:
+        """Disconnect every websocket of a token the stream says was revoked."""
+        revoked = {f.get("token") for _, f in entries if f.get("kind") == _REVOKED}
+        if not revoked or self.socketio is None:
+            return 0
+        with self._tokens_lock:
+            doomed = [sid for sid, digest in self._tokens.items() if digest in revoked]
+            for sid in doomed:
+                del self._tokens[sid]
+        for sid in doomed:
+            self.socketio.server.disconnect(sid, namespace=NAMESPACE)
+        if doomed:
+            log.info("live feed: closed %d websocket(s) of a revoked token", len(doomed))
+        return len(doomed)
+
+    def _connected(self, sid: str) -> bool:
+        return bool(self.socketio.server.manager.is_connected(sid, NAMESPACE))
 
     # --- catch-up --------------------------------------------------------------------
     def snapshot(self, *, street: str | None = None) -> dict:
@@ -80,7 +110,7 @@ class LiveHub:
         reader = self.runtime.store.changes_reader
         if not reader.held(seq):
             return self.snapshot(street=street)
-        entries = reader.after(seq)
+        entries = [(sid, f) for sid, f in reader.after(seq) if f.get("kind") != _REVOKED]
         if street:
             entries = [(sid, f) for sid, f in entries if f.get("street") == street]
         head = entries[-1][0] if entries else max(seq, reader.head(), key=_key)
@@ -169,8 +199,11 @@ class LiveHub:
 
     def _broadcast(self, entries: list) -> None:
         """Reads every changed event first, so a failed read leaves no room marked as sent."""
+        self.close_revoked(entries)
         by_room: dict[str, list] = defaultdict(list)
         for sid, fields in entries:
+            if fields.get("kind") == _REVOKED:  # for the processes, not for the screens
+                continue
             by_room[DISTRICT].append((sid, fields))
             if fields.get("street"):
                 by_room[street_room(fields["street"])].append((sid, fields))
@@ -251,6 +284,8 @@ def install(socketio: SocketIO, runtime) -> LiveHub:
             scope = require(actor, Permission.LIVE_READ)
             street = feed_street(actor, scope, auth.get("street") or None)
             _welcome(socketio, hub, street=street, since=auth.get("since"))
+            if auth.get("token"):
+                hub.bind(request.sid, token_digest(str(auth["token"])))
         except AccessDenied as exc:
             raise Refused(f"unauthorized: {exc}", {"error": "unauthorized"}) from exc
         except SeqError as exc:

@@ -6,6 +6,7 @@ import secrets
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 import redis
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -15,7 +16,7 @@ from dispatch.access.scope import DISTRICT, Scope, parse_scope
 from dispatch.store import StoreError
 from dispatch.store.auth import AuthStore
 
-TOKEN_CACHE_S = 5.0
+TOKEN_CACHE_S = 1.0  # how soon a revocation reaches every process's HTTP answers
 
 class AuthError(PermissionError):
     """A wrong password, or a token that is unknown or revoked."""
@@ -35,7 +36,7 @@ class Auth:
 
     def __init__(self, store: AuthStore) -> None:
         self._store = store
-        self._cache: dict[str, tuple[Actor, float]] = {}
+        self._cache: dict[str, tuple[Actor, float, float | None]] = {}
 
     def add_user(self, name: str, *, role: Role, password: str, display: str = "",
                  scope: Scope = DISTRICT) -> None:
@@ -59,30 +60,91 @@ class Auth:
             user = self._store.user(name)
         return _actor(name, user) if user else None
 
-    def create_token(self, *, name: str, role: Role, scope: Scope = DISTRICT) -> str:
+    def create_token(self, *, name: str, role: Role, scope: Scope = DISTRICT,
+                     expires_in_s: float | None = None) -> str:
         """A new bearer token; only its hash is kept, so this is the one time it is seen."""
         token = "gd_" + secrets.token_urlsafe(32)
+        expires_at = None if expires_in_s is None else time.time() + expires_in_s
         with _store("store the token"):
-            self._store.put_token(token, name=name, role=Role(role).value, scope=str(scope))
+            self._store.put_token(token, name=name, role=Role(role).value, scope=str(scope),
+                                  expires_at=expires_at)
         return token
 
+    def tokens(self) -> list[TokenInfo]:
+        """Every live token, newest first, by its id (never the token itself)."""
+        with _store("list the tokens"):
+            records = self._store.tokens()
+        infos = [TokenInfo.of(r) for r in records]
+        return sorted(infos, key=lambda i: i.created_at, reverse=True)
+
+    def revoke(self, token_id: str, *, actor: str) -> TokenInfo:
+        """Revoke the one token whose id starts with ``token_id`` (at least 8 characters)."""
+        wanted = token_id.strip().lower()
+        found = [i for i in self.tokens() if len(wanted) >= 8 and i.id.startswith(wanted)]
+        if len(found) != 1:
+            raise TokenNotFoundError(token_id, ambiguous=len(found) > 1)
+        with _store("revoke the token"):
+            self._store.revoke_token(found[0].digest, actor=actor)
+        self._cache.clear()
+        return found[0]
+
     def from_token(self, token: str) -> Actor:
-        """The token's holder. Lookups are remembered for a few seconds, so a revoked token
-        stops working within ``TOKEN_CACHE_S`` on every process."""
+        """The token's holder. Lookups are remembered for ``TOKEN_CACHE_S``, so a revoked
+        token stops working within that time on every process."""
         now = time.monotonic()
         hit = self._cache.get(token)
-        if hit and now - hit[1] < TOKEN_CACHE_S:
+        if hit and now - hit[1] < TOKEN_CACHE_S and not _expired(hit[2]):
             return hit[0]
         with _store("look up the token"):
             record = self._store.token(token)
-        if not record:
+        expires = float(record["expires_at"]) if record and record.get("expires_at") else None
+        if not record or _expired(expires):
             self._cache.pop(token, None)
-            raise AuthError("unknown or revoked token")
+            raise AuthError("token expired" if record else "unknown or revoked token")
         actor = _actor(record["name"], record)
         if len(self._cache) > 10_000:
             self._cache.clear()
-        self._cache[token] = (actor, now)
+        self._cache[token] = (actor, now, expires)
         return actor
+
+
+@dataclass(frozen=True, slots=True)
+class TokenInfo:
+    """What may be shown of a token: its id (a prefix of its hash), holder, reach and age."""
+
+    id: str
+    digest: str
+    name: str
+    role: str
+    scope: str
+    created_at: float
+    expires_at: float | None
+
+    @classmethod
+    def of(cls, record: dict[str, str]) -> TokenInfo:
+        return cls(id=record["digest"][:12], digest=record["digest"], name=record["name"],
+                   role=record["role"], scope=record.get("scope") or "district",
+                   created_at=float(record.get("created_at") or 0),
+                   expires_at=float(record["expires_at"]) if record.get("expires_at")
+                   else None)
+
+    def as_dict(self) -> dict[str, object]:
+        return {"id": self.id, "name": self.name, "role": self.role, "scope": self.scope,
+                "created_at": self.created_at, "expires_at": self.expires_at}
+
+
+class TokenNotFoundError(LookupError):
+    """No token, or more than one, has an id starting with the value given."""
+
+    def __init__(self, value: str, *, ambiguous: bool = False) -> None:
+        super().__init__(f"token id {value!r} " + (
+            "matches more than one token; give more characters" if ambiguous
+            else "matches no token (ids have at least 8 characters; see tokens list)"))
+        self.value = value
+
+
+def _expired(expires_at: float | None) -> bool:
+    return expires_at is not None and time.time() >= expires_at
 
 
 def _actor(name: str, record: dict[str, str]) -> Actor:

@@ -34,6 +34,7 @@ class Permission(StrEnum):
     OPEN311_READ = "open311.read"  # public by the GeoReport v2 specification
     OPEN311_POST = "open311.post"
     RESIDENT_REPORT = "resident.report"  # the QR form
+    TOKENS_MANAGE = "tokens.manage"  # list, create and revoke API tokens
 
 
 R, P = Role, Permission
@@ -63,6 +64,7 @@ def _grants() -> dict[Role, dict[Permission, Reach]]:
         P.DEVICE_READ: (*_STAFF, R.LEADER, R.COORDINATOR, R.INTEGRATION),
         P.ALARM_RAISE: (R.DEVICE, R.INTEGRATION),
         P.OPEN311_POST: (*_FIELD, R.INTEGRATION),
+        P.TOKENS_MANAGE: (R.ADMIN,),
     }
     table: dict[Role, dict[Permission, Reach]] = {role: dict(ANONYMOUS) for role in Role}
     for permission, roles in given.items():

@@ -46,6 +46,7 @@ class ChangeKind(StrEnum):
     ESCALATED = "event.escalated"
     GRIDS_LOADED = "grids.loaded"
     DEVICE_REGISTERED = "device.registered"
+    TOKEN_REVOKED = "token.revoked"  # every process closes that token's websockets
 
 
 class Outcome(StrEnum):

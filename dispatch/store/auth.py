@@ -6,7 +6,9 @@ import hashlib
 import time
 
 import redis
+from redis.typing import EncodableT, FieldT
 
+from dispatch.events.models import ChangeKind
 from dispatch.store import keys
 from dispatch.store.core import as_hash, as_members
 
@@ -36,16 +38,43 @@ class AuthStore:
                 pipe.hgetall(keys.user(n))
             return [u for u in pipe.execute() if u]
 
-    def put_token(self, token: str, *, name: str, role: str, scope: str = "district") -> str:
+    def put_token(self, token: str, *, name: str, role: str, scope: str = "district",
+                  expires_at: float | None = None) -> str:
+        """Stores the token's digest; an expiring token's hash also expires in Redis."""
         digest = token_digest(token)
-        self._r.hset(keys.token(digest), mapping={
-            "name": name, "role": role, "scope": scope, "created_at": f"{time.time():.3f}"})
-        self._r.sadd(keys.TOKENS, digest)
+        record: dict[FieldT, EncodableT] = {"name": name, "role": role, "scope": scope,
+                  "created_at": f"{time.time():.3f}",
+                  "expires_at": "" if expires_at is None else f"{expires_at:.3f}"}
+        with self._r.pipeline(transaction=True) as pipe:
+            pipe.hset(keys.token(digest), mapping=record)
+            if expires_at is not None:
+                pipe.expireat(keys.token(digest), int(expires_at) + 1)
+            pipe.sadd(keys.TOKENS, digest)
+            pipe.execute()
         return digest
+
+    def tokens(self) -> list[dict[str, str]]:
+        """Every live token's record with its ``digest``; expired ones leave the set here."""
+        digests = sorted(as_members(self._r.smembers(keys.TOKENS)))
+        with self._r.pipeline(transaction=False) as pipe:
+            for d in digests:
+                pipe.hgetall(keys.token(d))
+            records = pipe.execute()
+        gone = [d for d, r in zip(digests, records, strict=True) if not r]
+        if gone:
+            self._r.srem(keys.TOKENS, *gone)
+        return [as_hash(r) | {"digest": d} for d, r in zip(digests, records, strict=True) if r]
 
     def token(self, token: str) -> dict[str, str] | None:
         return as_hash(self._r.hgetall(keys.token(token_digest(token)))) or None
 
-    def revoke_token(self, digest: str) -> bool:
-        self._r.srem(keys.TOKENS, digest)
-        return bool(self._r.delete(keys.token(digest)))
+    def revoke_token(self, digest: str, *, actor: str = "") -> bool:
+        """Deletes the token and, in the same transaction, tells every process's live feed
+        (the change stream) to close the websockets it opened."""
+        with self._r.pipeline(transaction=True) as pipe:
+            pipe.srem(keys.TOKENS, digest)
+            pipe.delete(keys.token(digest))
+            pipe.xadd(keys.CHANGES, {"kind": ChangeKind.TOKEN_REVOKED.value, "token": digest,
+                                     "actor": actor, "at": f"{time.time():.3f}"})
+            _, deleted, _ = pipe.execute()
+        return bool(deleted)

@@ -86,7 +86,8 @@ def _url(rule: str, runtime) -> str:
               "rest": "no-such-resource.json", "path": "somewhere", "filename": "theme.css",
               "package_name": "dash",
               "fingerprinted_path": "dash-renderer/build/dash_renderer.v1_0_0m1.min.js",
-              "request_id": "00000000-000000", "z": "1", "x": "1", "y": "1"}
+              "request_id": "00000000-000000", "token_id": "0000000000000",
+              "z": "1", "x": "1", "y": "1"}
     return re.sub(r"<(?:[^:>]+:)?([a-z_]+)>", lambda m: values[m.group(1)], rule)
 
 
