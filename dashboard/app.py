@@ -58,6 +58,12 @@ def create_app(*, runtime: Runtime, live_feed: bool = True) -> dash.Dash:
     app.server.extensions["grid_dispatch"] = runtime
     app.server.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.server.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    secure = settings.secure_cookies
+    if secure is None:
+        secure = bool(settings.public_url and settings.public_url.startswith("https://"))
+    app.server.config["SESSION_COOKIE_SECURE"] = app.server.config[
+        "REMEMBER_COOKIE_SECURE"] = secure
+    app.server.after_request(_page_headers)
     _register_api(app.server)
     login.install(app.server)
     access.install(app.server)
@@ -74,6 +80,16 @@ def create_app(*, runtime: Runtime, live_feed: bool = True) -> dash.Dash:
     app.layout = html.Div(dash.page_container, id="root")
     _serve_local_tiles(app, settings)
     return app
+
+
+def _page_headers(response: Response) -> Response:
+    """No framing (clickjacking of the operators' moves), no sniffing, no referrers out.
+    A channel with its own policy (the residents' form) keeps it."""
+    response.headers.setdefault("Content-Security-Policy", "frame-ancestors 'none'")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    return response
 
 
 MAX_BODY_BYTES = 4 * 1024 * 1024  # a full batch of 1,000 reports fits with room to spare

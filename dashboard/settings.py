@@ -54,6 +54,8 @@ class Settings(BaseSettings):
     trusted_proxies: int = 0  # reverse proxies in front that set X-Forwarded-For (rate limits)
     #: Where residents' phones reach the app (printed into QR codes), e.g. https://gd.example.cn
     public_url: str | None = None
+    #: Send cookies only over HTTPS; unset: on when the public address is https://
+    secure_cookies: bool | None = None
     host: str = "127.0.0.1"
     port: int = 8050
     secret_key: str = ""  # empty: one random key shared through Redis by every process

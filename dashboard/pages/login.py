@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import secrets
 from urllib.parse import urlparse
 
@@ -74,7 +75,8 @@ def login():
     error, username = "", ""
     if request.method == "POST":
         username = request.form.get("username", "")
-        if request.form.get("csrf") != session.get("csrf"):
+        expected, given = session.get("csrf") or "", request.form.get("csrf") or ""
+        if not expected or not hmac.compare_digest(expected, given):
             error = "表单已过期，请重试 (form expired, try again)"
         else:
             try:
@@ -94,8 +96,15 @@ def login():
         (401 if error else 200)
 
 
-@bp.route("/logout", methods=["GET", "POST"])
+@bp.post("/logout")  # never GET: a link or an image on another site must not sign anyone out
 @allow(Permission.PUBLIC)
 def logout():
     logout_user()
     return redirect("/login")
+
+
+@bp.get("/logout")
+@allow(Permission.PUBLIC)
+def logout_by_link():
+    """Answered, so the page router does not serve a page here; signs nobody out."""
+    return "sign out with a POST (the page's button)", 405, {"Allow": "POST"}

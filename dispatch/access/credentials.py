@@ -7,6 +7,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cache
 
 import redis
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -51,7 +52,9 @@ class Auth:
     def check_password(self, name: str, password: str) -> Actor:
         with _store("look up the user"):
             user = self._store.user(name)
-        if not user or not check_password_hash(user["password_hash"], password):
+        # an unknown name costs the same hash as a known one, so timing names no account
+        stored = user["password_hash"] if user else _decoy_hash()
+        if not check_password_hash(stored, password) or not user:
             raise AuthError("wrong user name or password")
         return _actor(name, user)
 
@@ -141,6 +144,11 @@ class TokenNotFoundError(LookupError):
             "matches more than one token; give more characters" if ambiguous
             else "matches no token (ids have at least 8 characters; see tokens list)"))
         self.value = value
+
+
+@cache
+def _decoy_hash() -> str:
+    return generate_password_hash(secrets.token_urlsafe(16))
 
 
 def _expired(expires_at: float | None) -> bool:
