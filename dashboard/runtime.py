@@ -13,6 +13,7 @@ from functools import cached_property
 
 from dashboard.settings import Settings
 from dispatch.access.credentials import Auth
+from dispatch.access.lockout import SignInGuard
 from dispatch.channels.iot.devices import DeviceRegistry
 from dispatch.events.intake import Intake
 from dispatch.events.service import EventService
@@ -59,6 +60,10 @@ class Runtime:
     @cached_property
     def auth(self) -> Auth:
         return Auth(self.store.auth)
+
+    @cached_property
+    def sign_in_guard(self) -> SignInGuard:
+        return SignInGuard(self.store.sign_in_failures)
 
     @cached_property
     def devices(self) -> DeviceRegistry:

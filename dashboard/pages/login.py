@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import math
 import secrets
 from urllib.parse import urlparse
 
@@ -11,6 +12,7 @@ from flask_login import LoginManager, UserMixin, login_user, logout_user
 
 from dashboard.api.access import allow
 from dispatch.access.credentials import AuthError
+from dispatch.access.lockout import SignInLocked
 from dispatch.access.policy import Permission, permits
 from dispatch.access.roles import Actor
 
@@ -72,20 +74,28 @@ def login():
     runtime = current_app.extensions["grid_dispatch"]
     settings = runtime.settings
     centre = settings.centre_name_en if settings.language == "en" else settings.centre_name
-    error, username = "", ""
+    error, username, status, headers = "", "", 200, {}
     if request.method == "POST":
         username = request.form.get("username", "")
         expected, given = session.get("csrf") or "", request.form.get("csrf") or ""
         if not expected or not hmac.compare_digest(expected, given):
             error = "表单已过期，请重试 (form expired, try again)"
         else:
+            guard, who = runtime.sign_in_guard, {"account": username}
+            address = request.remote_addr or "unknown"
             try:
+                guard.check(**who, address=address)
                 actor = runtime.auth.check_password(username, request.form.get("password", ""))
                 if not permits(actor, Permission.PAGE_VIEW):
                     raise AuthError("this account may not sign in to the pages")
+                guard.succeeded(**who)
                 login_user(User(actor))
                 return redirect(_safe_next(request.form.get("next", "/")))
+            except SignInLocked as exc:
+                error, status = f"登录已暂停 · {exc}", 429
+                headers["Retry-After"] = str(max(1, math.ceil(exc.retry_after_s)))
             except AuthError as exc:
+                guard.failed(**who, address=address)
                 error = f"登录失败 · {exc}"
     if "csrf" not in session:  # one per session: a second tab or a stray request keeps it
         session["csrf"] = secrets.token_urlsafe(16)
@@ -93,7 +103,7 @@ def login():
                            **_words(runtime.settings),
                            csrf=session["csrf"], nxt=_safe_next(request.args.get(
                                "next", request.form.get("next", "/")))), \
-        (401 if error else 200)
+        (status if status != 200 else 401 if error else 200), headers
 
 
 @bp.post("/logout")  # never GET: a link or an image on another site must not sign anyone out

@@ -78,3 +78,30 @@ class AuthStore:
                                      "actor": actor, "at": f"{time.time():.3f}"})
             _, deleted, _ = pipe.execute()
         return bool(deleted)
+
+
+class SignInFailures:
+    """Failed sign-ins counted per account and per address, each in its own window."""
+
+    def __init__(self, client: redis.Redis) -> None:
+        self._r = client
+
+    def add(self, kind: str, who: str, *, window_s: int) -> int:
+        key = keys.sign_in_failures(kind, who)
+        with self._r.pipeline(transaction=True) as pipe:
+            pipe.incr(key)
+            pipe.expire(key, window_s, nx=True)
+            count, _ = pipe.execute()
+        return int(count)
+
+    def get(self, kind: str, who: str) -> tuple[int, float]:
+        """(failures in the window, seconds until the window ends)."""
+        key = keys.sign_in_failures(kind, who)
+        with self._r.pipeline(transaction=False) as pipe:
+            pipe.get(key)
+            pipe.pttl(key)
+            count, ttl_ms = pipe.execute()
+        return int(count or 0), max(int(ttl_ms), 0) / 1000
+
+    def clear(self, kind: str, who: str) -> None:
+        self._r.delete(keys.sign_in_failures(kind, who))

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     # Reply shapes that recent redis-py names; older releases lack them (not run-time imports).
     from redis.typing import StreamRangeResponse, XReadResponse, ZSetRangeResponse
 
-    from dispatch.store.auth import AuthStore
+    from dispatch.store.auth import AuthStore, SignInFailures
     from dispatch.store.events import EventStore
     from dispatch.store.stream import ChangeReader
 
@@ -94,6 +94,12 @@ class Store:
         from dispatch.store.auth import AuthStore
 
         return AuthStore(self._r)
+
+    @cached_property
+    def sign_in_failures(self) -> SignInFailures:
+        from dispatch.store.auth import SignInFailures
+
+        return SignInFailures(self._r)
 
     @cached_property
     def changes_reader(self) -> ChangeReader:

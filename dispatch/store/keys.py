@@ -33,6 +33,7 @@ USER_PREFIX = "user:"  # hash: one user
 TOKEN_PREFIX = "token:"  # hash: one API token, by digest
 DEVICE_PREFIX = "device:"  # hash: one IoT device
 LOCK_PREFIX = "lock:"  # string: a named lease and its owner
+SIGN_IN_FAILURES_PREFIX = "signin-failures:"  # string: failed sign-ins, expiring with the window
 #: The public form's rate-limit counters (flask-limiter adds its own parts after it).
 RESIDENT_LIMIT_PREFIX = "grid-dispatch:resident"
 
@@ -103,3 +104,8 @@ def device(device_id: str) -> str:
 
 def lock(name: str) -> str:
     return LOCK_PREFIX + name
+
+
+def sign_in_failures(kind: str, who: str) -> str:
+    """Failed sign-ins of one account (``kind`` "account") or one address ("address")."""
+    return f"{SIGN_IN_FAILURES_PREFIX}{kind}:{who}"

@@ -100,3 +100,53 @@ def test_cookies_are_secure_behind_https(redis_server, cache_dir, demo_grids, tm
         assert ("Secure" in cookie) == secure and "HttpOnly" in cookie
     finally:
         runtime.close()
+
+
+def _attempt(server, user: str, password: str, address: str):
+    client = server.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    return client.post("/login", data={"username": user, "password": password,
+                                       "csrf": _form_csrf(client)})
+
+
+def test_an_account_locks_after_five_failures_even_for_the_right_password(env):
+    server, runtime = env
+    runtime.auth.add_user("login-locked", role=Role.LEADER, password="the-right-one")
+    for i in range(5):
+        assert _attempt(server, "login-locked", "wrong", f"10.1.0.{i}").status_code == 401
+    locked = _attempt(server, "login-locked", "the-right-one", "10.1.0.99")
+    assert locked.status_code == 429 and int(locked.headers["Retry-After"]) > 60
+    assert "too many failed sign-ins from this account" in locked.text
+    assert _attempt(server, USER, PASSWORD, "10.1.0.99").status_code == 302  # others sign in
+
+
+def test_an_address_locks_after_twenty_failures_across_accounts(env):
+    server, _ = env
+    for i in range(20):
+        assert _attempt(server, f"login-guess-{i}", "guess", "10.2.0.1").status_code == 401
+    locked = _attempt(server, USER, PASSWORD, "10.2.0.1")
+    assert locked.status_code == 429 and "from this address" in locked.text
+    assert _attempt(server, USER, PASSWORD, "10.2.0.2").status_code == 302
+
+
+def test_unknown_and_known_names_lock_alike(env):
+    server, runtime = env
+    runtime.auth.add_user("login-known", role=Role.LEADER, password="known-password")
+    answers = []
+    for name in ("login-known", "login-unknown-name"):
+        for i in range(6):
+            answers.append((name, _attempt(server, name, "wrong", f"10.3.{len(name)}.{i}")
+                            .status_code))
+    known = [s for n, s in answers if n == "login-known"]
+    unknown = [s for n, s in answers if n != "login-known"]
+    assert known == unknown == [401] * 5 + [429]
+
+
+def test_a_success_clears_the_accounts_failures(env):
+    server, runtime = env
+    runtime.auth.add_user("login-forgetful", role=Role.LEADER, password="remembered-now")
+    for _ in range(4):
+        _attempt(server, "login-forgetful", "wrong", "10.4.0.1")
+    assert _attempt(server, "login-forgetful", "remembered-now", "10.4.0.2").status_code == 302
+    for _ in range(4):
+        assert _attempt(server, "login-forgetful", "wrong", "10.4.0.3").status_code == 401
