@@ -50,6 +50,50 @@ def users_add(name: str, role: str, scope_text: str, password: str, display: str
     click.echo(f"user {name} ({role}, {scope}) saved")
 
 
+
+@users.command("list")
+def users_list() -> None:
+    """Every account: name, role, scope, whether it is disabled."""
+    runtime = _auth()
+    try:
+        found = runtime.auth.users()
+    finally:
+        runtime.close()
+    click.echo(f"{'name':<20}  {'role':<11}  {'scope':<24}  {'state':<8}  display")
+    for u in found:
+        state = "disabled" if u.get("disabled") else "active"
+        click.echo(f"{u['name']:<20}  {u['role']:<11}  {(u.get('scope') or 'district')[:24]:<24}"
+                   f"  {state:<8}  {u.get('display', '')}")
+
+
+@users.command("disable")
+@click.argument("name")
+@click.option("--enable", is_flag=True, help="Let a disabled account sign in again.")
+def users_disable(name: str, enable: bool) -> None:
+    """Stop an account signing in; its open sessions end at their next request."""
+    _user_change(name, lambda auth: auth.disable(name, disabled=not enable),
+                 "enabled" if enable else "disabled")
+
+
+@users.command("remove")
+@click.argument("name")
+def users_remove(name: str) -> None:
+    """Delete an account; its open sessions end at their next request."""
+    _user_change(name, lambda auth: auth.remove(name), "removed")
+
+
+def _user_change(name: str, change, done: str) -> None:
+    from dispatch.access.credentials import UserNotFoundError
+
+    runtime = _auth()
+    try:
+        change(runtime.auth)
+    except UserNotFoundError as exc:
+        raise click.BadParameter(str(exc), param_hint="NAME") from exc
+    finally:
+        runtime.close()
+    click.echo(f"user {name} {done}")
+
 @main.group()
 def tokens() -> None:
     """Bearer tokens for APIs, devices and integrations."""

@@ -56,12 +56,32 @@ class Auth:
         stored = user["password_hash"] if user else _decoy_hash()
         if not check_password_hash(stored, password) or not user:
             raise AuthError("wrong user name or password")
+        if user.get("disabled"):
+            raise AuthError("this account is disabled")
         return _actor(name, user)
 
     def user(self, name: str) -> Actor | None:
+        """The signed-in user, read on every request: a disabled or removed account's
+        sessions end at their next request."""
         with _store("look up the user"):
             user = self._store.user(name)
-        return _actor(name, user) if user else None
+        return _actor(name, user) if user and not user.get("disabled") else None
+
+    def users(self) -> list[dict[str, str]]:
+        """Every account without its password hash."""
+        with _store("list the users"):
+            return [{k: v for k, v in u.items() if k != "password_hash"}
+                    for u in self._store.users()]
+
+    def disable(self, name: str, *, disabled: bool = True) -> None:
+        with _store("change the user"):
+            if not self._store.set_disabled(name, disabled):
+                raise UserNotFoundError(name)
+
+    def remove(self, name: str) -> None:
+        with _store("remove the user"):
+            if not self._store.remove_user(name):
+                raise UserNotFoundError(name)
 
     def create_token(self, *, name: str, role: Role, scope: Scope = DISTRICT,
                      expires_in_s: float | None = None) -> str:
@@ -134,6 +154,12 @@ class TokenInfo:
     def as_dict(self) -> dict[str, object]:
         return {"id": self.id, "name": self.name, "role": self.role, "scope": self.scope,
                 "created_at": self.created_at, "expires_at": self.expires_at}
+
+
+class UserNotFoundError(LookupError):
+    def __init__(self, name: str) -> None:
+        super().__init__(f"no user {name!r} (see users list)")
+        self.name = name
 
 
 class TokenNotFoundError(LookupError):

@@ -31,12 +31,26 @@ class AuthStore:
     def user(self, name: str) -> dict[str, str] | None:
         return as_hash(self._r.hgetall(keys.user(name))) or None
 
+    def set_disabled(self, name: str, disabled: bool) -> bool:
+        """Marks an existing user; False when there is no such user."""
+        if not self._r.exists(keys.user(name)):
+            return False
+        self._r.hset(keys.user(name), "disabled", "1" if disabled else "")
+        return True
+
+    def remove_user(self, name: str) -> bool:
+        with self._r.pipeline(transaction=True) as pipe:
+            pipe.srem(keys.USERS, name)
+            pipe.delete(keys.user(name))
+            _, deleted = pipe.execute()
+        return bool(deleted)
+
     def users(self) -> list[dict[str, str]]:
         names = sorted(as_members(self._r.smembers(keys.USERS)))
         with self._r.pipeline(transaction=False) as pipe:
             for n in names:
                 pipe.hgetall(keys.user(n))
-            return [u for u in pipe.execute() if u]
+            return [as_hash(u) for u in pipe.execute() if u]
 
     def put_token(self, token: str, *, name: str, role: str, scope: str = "district",
                   expires_at: float | None = None) -> str:

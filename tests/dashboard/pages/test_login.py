@@ -150,3 +150,32 @@ def test_a_success_clears_the_accounts_failures(env):
     assert _attempt(server, "login-forgetful", "remembered-now", "10.4.0.2").status_code == 302
     for _ in range(4):
         assert _attempt(server, "login-forgetful", "wrong", "10.4.0.3").status_code == 401
+
+
+def test_disabling_or_removing_an_account_ends_its_sessions(env, redis_server, monkeypatch):
+    from click.testing import CliRunner
+
+    from dashboard.cli import main
+
+    server, runtime = env
+    monkeypatch.setenv("REDIS_URL", redis_server.url)
+    runner = CliRunner()
+    for name in ("login-leaver", "login-removed"):
+        runtime.auth.add_user(name, role=Role.LEADER, password="leaving-soon")
+    clients = {}
+    for name in ("login-leaver", "login-removed"):
+        clients[name] = server.test_client()
+        clients[name].post("/login", data={"username": name, "password": "leaving-soon",
+                                           "csrf": _form_csrf(clients[name])})
+        assert _signed_in(clients[name])
+    listed = runner.invoke(main, ["users", "list"])
+    assert "login-leaver" in listed.output and "password" not in listed.output
+    assert runner.invoke(main, ["users", "disable", "login-leaver"]).exit_code == 0
+    assert runner.invoke(main, ["users", "remove", "login-removed"]).exit_code == 0
+    assert not _signed_in(clients["login-leaver"]) and not _signed_in(clients["login-removed"])
+    again = _attempt(server, "login-leaver", "leaving-soon", "10.5.0.1")
+    assert again.status_code == 401 and "disabled" in again.text
+    assert runner.invoke(main, ["users", "disable", "login-leaver", "--enable"]).exit_code == 0
+    assert _attempt(server, "login-leaver", "leaving-soon", "10.5.0.1").status_code == 302
+    missing = runner.invoke(main, ["users", "remove", "login-nobody"])
+    assert missing.exit_code != 0 and "no user 'login-nobody'" in missing.output
