@@ -12,9 +12,17 @@ from dashboard.api.access import access, allow
 from dashboard.api.errors import json_problem, problem
 from dispatch.access.policy import Permission, require
 from dispatch.access.roles import Role
-from dispatch.events.intake import MAX_BATCH, Fault, IntakeError, Problem, Report, parse
+from dispatch.events.intake import (
+    MAX_BATCH,
+    MAX_IDEMPOTENCY_KEY,
+    Fault,
+    IntakeError,
+    Problem,
+    Report,
+    parse,
+)
 from dispatch.events.models import Outcome, Satisfaction, Source, Status, categories
-from dispatch.events.service import MOVE_FIELDS, EventFilter
+from dispatch.events.service import MOVE_FIELDS, EventFilter, place
 from dispatch.localtime import CST
 
 bp = Blueprint("events", __name__)
@@ -86,8 +94,6 @@ def _idem_key(actor) -> str:
     key = request.headers.get("Idempotency-Key", "").strip()
     return _scoped(actor, key, field="Idempotency-Key") if key else ""
 
-
-MAX_IDEMPOTENCY_KEY = 128
 
 
 def _scoped(actor, key: str, *, field: str, index: int | None = None) -> str:
@@ -189,9 +195,7 @@ def get_event(event_id: str, *, actor):
 
 def _in_scope(view: dict, actor, permission: Permission) -> None:
     """An event outside the caller's streets or grids is refused like any other permission."""
-    grid = view["grid"]
-    require(actor, permission, street=grid["street"],
-            grids=(grid["micro"], grid["general"], grid["total"]))
+    require(actor, permission, **place(view))
 
 
 @bp.post("/api/v1/events/<event_id>/transitions")

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 
 import click
 
 from dashboard.cli.common import main, settings_from_env
+from dispatch.access.credentials import Auth
 from dispatch.access.policy import Permission, holders
 from dispatch.access.roles import Role
 from dispatch.access.scope import DISTRICT, Reach, Scope, ScopeError, parse_scope
@@ -18,11 +21,16 @@ SCOPE_HELP = ("district (default), street:CODE[,CODE…] or grids:CODE[,CODE…]
               "never reaches further than its role's grants")
 
 
-def _auth():
+@contextmanager
+def _auth() -> Iterator[Auth]:
+    """The accounts and tokens of the site's Redis, for one command; closed afterwards."""
     from dashboard.runtime import open_runtime
 
     runtime = open_runtime(settings_from_env(), warm=False, load_grids=False)
-    return runtime
+    try:
+        yield runtime.auth
+    finally:
+        runtime.close()
 
 
 @main.group()
@@ -39,26 +47,20 @@ def users() -> None:
 def users_add(name: str, role: str, scope_text: str, password: str, display: str) -> None:
     """Create or replace a user (on REDIS_URL, else the data folder's embedded Redis)."""
     scope = _scope(scope_text)
-    runtime = _auth()
-    try:
-        runtime.auth.add_user(name, role=Role(role), password=password, display=display,
-                              scope=scope)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc)) from exc
-    finally:
-        runtime.close()
+    with _auth() as auth:
+        try:
+            auth.add_user(name, role=Role(role), password=password, display=display,
+                          scope=scope)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc)) from exc
     click.echo(f"user {name} ({role}, {scope}) saved")
-
 
 
 @users.command("list")
 def users_list() -> None:
     """Every account: name, role, scope, whether it is disabled."""
-    runtime = _auth()
-    try:
-        found = runtime.auth.users()
-    finally:
-        runtime.close()
+    with _auth() as auth:
+        found = auth.users()
     click.echo(f"{'name':<20}  {'role':<11}  {'scope':<24}  {'state':<8}  display")
     for u in found:
         state = "disabled" if u.get("disabled") else "active"
@@ -85,13 +87,11 @@ def users_remove(name: str) -> None:
 def _user_change(name: str, change, done: str) -> None:
     from dispatch.access.credentials import UserNotFoundError
 
-    runtime = _auth()
-    try:
-        change(runtime.auth)
-    except UserNotFoundError as exc:
-        raise click.BadParameter(str(exc), param_hint="NAME") from exc
-    finally:
-        runtime.close()
+    with _auth() as auth:
+        try:
+            change(auth)
+        except UserNotFoundError as exc:
+            raise click.BadParameter(str(exc), param_hint="NAME") from exc
     click.echo(f"user {name} {done}")
 
 @main.group()
@@ -108,24 +108,17 @@ def tokens() -> None:
 def tokens_create(role: str, name: str, scope_text: str, expires_days: int) -> None:
     """Print a new token once; only its hash is stored."""
     scope = _scope(scope_text)
-    runtime = _auth()
-    try:
-        click.echo(runtime.auth.create_token(
+    with _auth() as auth:
+        click.echo(auth.create_token(
             name=name, role=Role(role), scope=scope,
             expires_in_s=expires_days * 86400 if expires_days else None))
-    finally:
-        runtime.close()
-
 
 
 @tokens.command("list")
 def tokens_list() -> None:
     """Every live token by id (never the token itself): holder, role, scope, expiry."""
-    runtime = _auth()
-    try:
-        infos = runtime.auth.tokens()
-    finally:
-        runtime.close()
+    with _auth() as auth:
+        infos = auth.tokens()
     click.echo(f"{'id':<12}  {'role':<11}  {'scope':<20}  {'created':<16}  {'expires':<16}  name")
     for i in infos:
         click.echo(f"{i.id:<12}  {i.role:<11}  {i.scope[:20]:<20}  {_when(i.created_at):<16}  "
@@ -139,13 +132,11 @@ def tokens_revoke(token_id: str) -> None:
     open websockets are closed."""
     from dispatch.access.credentials import TokenNotFoundError
 
-    runtime = _auth()
-    try:
-        info = runtime.auth.revoke(token_id, actor="command line")
-    except TokenNotFoundError as exc:
-        raise click.BadParameter(str(exc), param_hint="TOKEN_ID") from exc
-    finally:
-        runtime.close()
+    with _auth() as auth:
+        try:
+            info = auth.revoke(token_id, actor="command line")
+        except TokenNotFoundError as exc:
+            raise click.BadParameter(str(exc), param_hint="TOKEN_ID") from exc
     click.echo(f"token {info.id} ({info.role}, {info.name}) revoked")
 
 

@@ -21,6 +21,7 @@ from dashboard.i18n import Lang, status_vocabulary, t
 from dashboard.pages.callbacks import PageCallbacks
 from dispatch.access.policy import Forbidden, Permission, require
 from dispatch.events.models import Status
+from dispatch.events.service import place
 from dispatch.events.workflow import TransitionError
 from dispatch.store.events import EventNotFoundError
 from geo.crs import from_wgs84
@@ -277,9 +278,7 @@ def _render_event(selected: dict | None, lang: str | None, _applied):
         return [], "grid-panel event-panel hidden"
     try:
         view = runtime.events.get(str(selected["id"]), timeline=True)
-        grid = view["grid"]
-        require(current_actor(), Permission.EVENT_READ, street=grid["street"],
-                grids=(grid["micro"], grid["general"], grid["total"]))
+        require(current_actor(), Permission.EVENT_READ, **place(view))
     except (EventNotFoundError, Forbidden):
         missing = html.Div(t("panel.unknown", lang), className="panel-title")
         return [missing], "grid-panel event-panel"

@@ -23,6 +23,8 @@ from dispatch.store.events import Created, EventStore, NewEvent
 from geo.locate import OUTSIDE, Locator
 
 MAX_BATCH = 1000
+#: Longer keys are refused, never cut: cut, two different reports would become one.
+MAX_IDEMPOTENCY_KEY = 128
 #: An enum's ``.value`` is a Python-level property; intake reads these once per event.
 _TEXT = {m: m.value for enum in (Status, Source, Severity) for m in enum}
 

@@ -111,6 +111,12 @@ class EventService:
                                     level=level, tier=escalation_tier(level), now=now)
 
 
+def place(view: dict[str, Any]) -> dict[str, Any]:
+    """Where an event is, as the access policy asks: its street and its grid chain."""
+    grid = view["grid"]
+    return {"street": grid["street"], "grids": (grid["micro"], grid["general"], grid["total"])}
+
+
 def _matches(view: dict[str, Any], flt: EventFilter) -> bool:
     if flt.status and view["status"] != flt.status.value:
         return False
@@ -118,11 +124,10 @@ def _matches(view: dict[str, Any], flt: EventFilter) -> bool:
         return False
     if flt.street and view["grid"]["street"] != flt.street:
         return False
-    grid = view["grid"]
-    chain = (grid["micro"], grid["general"], grid["total"])
-    if flt.grid and flt.grid not in chain:
+    where = place(view)
+    if flt.grid and flt.grid not in where["grids"]:
         return False
-    if not flt.scope.admits(street=grid["street"], grids=chain):
+    if not flt.scope.admits(**where):
         return False
     return flt.overdue is None or view["overdue"] == flt.overdue
 

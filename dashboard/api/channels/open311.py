@@ -29,7 +29,7 @@ from dispatch.channels.open311.spec import (
     services,
 )
 from dispatch.channels.open311.xml import to_xml
-from dispatch.events.intake import IntakeError
+from dispatch.events.intake import MAX_IDEMPOTENCY_KEY, IntakeError
 from dispatch.events.models import Outcome, categories
 
 bp = Blueprint("open311", __name__)
@@ -37,7 +37,6 @@ bp = Blueprint("open311", __name__)
 PREFIX = "/open311/v2"
 FMT = "<any(json, xml):fmt>"
 P = Permission
-MAX_IDEMPOTENCY_KEY = 128
 CHANGESET = "2026-11-26T00:00:00+08:00"  # when the shape of these answers last changed
 _FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
 
@@ -131,7 +130,7 @@ def _check_form() -> None:
 
 def _idem_key(actor: Actor) -> str:
     key = request.headers.get("Idempotency-Key", "").strip()
-    if len(key) > MAX_IDEMPOTENCY_KEY:  # cut, two different requests would become one
+    if len(key) > MAX_IDEMPOTENCY_KEY:
         raise Open311Error.one(400, "Idempotency-Key", f"is {len(key)} characters; at most "
                                                        f"{MAX_IDEMPOTENCY_KEY}")
     return f"{actor.name}:open311:{key}" if key else ""
