@@ -97,8 +97,8 @@ def phone_place(form: Mapping[str, str], *, locator: Locator) -> Place | None:
         return None
     if not (math.isfinite(lon) and math.isfinite(lat)):
         return None
-    if math.isfinite(accuracy) and accuracy > MAX_ACCURACY_M:
-        return None
+    if math.isfinite(accuracy) and not 0 <= accuracy <= MAX_ACCURACY_M:
+        return None  # coarser than the QR code's grid, or a negative radius: not a real fix
     if locator.locate(lon, lat).outside:
         return None
     return Place(lon=lon, lat=lat, by_phone=True,

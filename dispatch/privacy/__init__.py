@@ -1,0 +1,1 @@
+"""Personal data: how it is masked, sealed, scrubbed from free text and disclosed."""
