@@ -14,6 +14,7 @@ from flask import Blueprint, Response, current_app, request
 from werkzeug.exceptions import HTTPException
 
 from dashboard.api.access import allow
+from dashboard.api.fallback import allowed_methods
 from dispatch.access.policy import AccessDenied, Permission, Unauthenticated
 from dispatch.access.roles import Actor
 from dispatch.channels.open311.intake import report_from_form, spec_errors
@@ -139,6 +140,9 @@ def _idem_key(actor: Actor) -> str:
 @bp.route(f"{PREFIX}/<path:rest>", methods=["GET", "POST"])
 @allow(P.OPEN311_READ)
 def unknown(rest: str):
+    if allowed := allowed_methods(request.path):  # a resource, asked with another method
+        raise Open311Error.one(405, "method", f"{request.method} is not allowed on "
+                                              f"{request.path}; allowed: {', '.join(allowed)}")
     raise Open311Error.one(
         404, "url", f"{PREFIX}/{rest} is not a GeoReport v2 resource here (formats: .json, "
                     ".xml; start at discovery.json)")
