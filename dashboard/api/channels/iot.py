@@ -9,8 +9,9 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify, request
 
 from dashboard.api.access import allow
+from dashboard.api.errors import problem
 from dispatch.access.policy import Permission
-from dispatch.channels.iot.alarms import DEFAULT_DEDUPE_WINDOW_S, AlarmService
+from dispatch.channels.iot.alarms import DEFAULT_DEDUPE_WINDOW_S, AlarmService, OtherDeviceError
 from dispatch.channels.iot.devices import DeviceRegistry
 from dispatch.events.models import Outcome
 
@@ -25,6 +26,12 @@ def _runtime():
 
 def _registry() -> DeviceRegistry:
     return _runtime().devices
+
+
+@bp.errorhandler(OtherDeviceError)
+def _other_device(exc: OtherDeviceError):
+    """Named by ``device_id``, not ``role``: the role may raise alarms, not for this device."""
+    return problem(403, "forbidden", str(exc), field="device_id", device_id=exc.device_id)
 
 
 @bp.post("/api/v1/iot/devices")

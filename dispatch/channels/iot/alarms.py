@@ -5,6 +5,9 @@ fold into the one open event (its count rises) for as long as they keep arriving
 dedupe window of the previous one (default 10 minutes; a device may carry its own), through
 the store's dedupe key. Once that event is closed, the next alarm opens a new event. An
 ``alarm_id`` makes a retried delivery of the same alarm a no-op instead of a repeat.
+
+A device token speaks for its own device only, so a token read out of one sensor cannot
+raise alarms across the district; an integration (an IoT platform) speaks for every device.
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ from datetime import datetime
 from typing import Any
 
 from dispatch import localtime
+from dispatch.access.credentials import DeviceActor
+from dispatch.access.policy import Forbidden, Permission
 from dispatch.access.roles import Actor
 from dispatch.channels.iot.devices import ALARMS, AlarmIn, Device, DeviceRegistry, validate
 from dispatch.events.intake import Intake, Report
@@ -21,6 +26,18 @@ from dispatch.events.models import EventIn, Outcome, Source
 from dispatch.events.service import EventService
 
 DEFAULT_DEDUPE_WINDOW_S = 600.0
+
+
+class OtherDeviceError(Forbidden):
+    """A device token raised an alarm for a device other than its own; carries that id."""
+
+    def __init__(self, actor: DeviceActor, device_id: str) -> None:
+        bound = f"bound to device {actor.device!r}" if actor.device else \
+            "bound to no device (create one with --device)"
+        super().__init__(f"device_id {device_id!r}: this token is {bound} and may raise "
+                         "alarms for that device only", permission=Permission.ALARM_RAISE,
+                         actor=actor)
+        self.device_id = device_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,8 +94,11 @@ class AlarmService:
         self._window_s = window_s
 
     def receive(self, payload: object, *, actor: Actor, now: float) -> AlarmResult:
-        """Store one alarm; raises IntakeError (bad body) or UnknownDeviceError."""
+        """Store one alarm; raises IntakeError (bad body), OtherDeviceError (a device token
+        speaking for another device; nothing is stored) or UnknownDeviceError."""
         alarm = validate(AlarmIn, payload)
+        if isinstance(actor, DeviceActor) and actor.device != alarm.device_id:
+            raise OtherDeviceError(actor, alarm.device_id)
         device = self._registry.get(alarm.device_id)
         at = localtime.aware(alarm.at) if alarm.at else datetime.fromtimestamp(
             now, localtime.CST)

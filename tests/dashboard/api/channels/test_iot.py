@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
+from itertools import takewhile
 
 import pytest
 
 from dispatch.access.roles import Actor, Role
 from dispatch.events.models import Status
 from dispatch.events.service import EventFilter
+from dispatch.privacy.disclosure import Disclosure
 from tests.support import running_app
 
 LON, LAT = 103.893, 30.806
@@ -52,8 +55,27 @@ def _new_device(env, **fields) -> dict:
     return resp.get_json()["device"]
 
 
+_BOUND: dict[str, str] = {}
+
+
+def _device_token(env, device_id: str) -> str:
+    """A device token bound to ``device_id``, made once per device."""
+    if device_id not in _BOUND:
+        _BOUND[device_id] = env[1].auth.create_token(name=f"iot-{device_id}", role=Role.DEVICE,
+                                                     device=device_id)
+    return _BOUND[device_id]
+
+
 def _alarm(env, role=Role.DEVICE, **body):
-    return env[0].post("/api/v1/iot/alarms", json=body, headers=_auth(env, role))
+    """Posted as ``role``; a device speaks with its own token when it is registered (else with
+    a device token bound to no device)."""
+    device_id = body.get("device_id")
+    if role is Role.DEVICE and isinstance(device_id, str) \
+            and env[1].store.auth.device_registered(device_id):
+        headers = {"Authorization": f"Bearer {_device_token(env, device_id)}"}
+    else:
+        headers = _auth(env, role)
+    return env[0].post("/api/v1/iot/alarms", json=body, headers=headers)
 
 
 def _problem(resp, status: int, field: str) -> dict:
@@ -64,7 +86,8 @@ def _problem(resp, status: int, field: str) -> dict:
 
 
 def _events_of(runtime, device: dict) -> list[dict]:
-    found = runtime.events.list(EventFilter(grid=device["grid"]["micro"], limit=1000))
+    found = runtime.events.list(EventFilter(grid=device["grid"]["micro"], limit=1000),
+                                disclosure=Disclosure.MASKED)
     return [e for e in found if e["external_id"] == device["device_id"]]
 
 
@@ -143,7 +166,7 @@ def test_alarm_creates_an_event_from_the_registry(env, runtime):
     assert resp.status_code == 201
     body = resp.get_json()
     assert body["outcome"] == "created" and body["count"] == 1
-    event = runtime.events.get(body["event_id"])
+    event = runtime.events.get(body["event_id"], disclosure=Disclosure.MASKED)
     assert event["source"] == "iot" and event["category"]["code"] == "20001"
     assert event["severity"] == "urgent"
     assert event["location"] == {"lon": LON, "lat": LAT, "address": "郫筒街道望丛中路3号",
@@ -168,13 +191,14 @@ def test_alarm_types_pick_their_category(env, runtime, alarm, code, severity, wo
     device = _new_device(env)
     body = _alarm(env, role=Role.INTEGRATION, device_id=device["device_id"],
                   alarm=alarm).get_json()
-    event = runtime.events.get(body["event_id"])
+    event = runtime.events.get(body["event_id"], disclosure=Disclosure.MASKED)
     assert event["category"]["code"] == code and event["severity"] == severity
     assert event["description"].startswith(words)
 
 
 def test_unknown_device_is_404_naming_device_id(env):
-    body = _problem(_alarm(env, device_id="GHOST-404", alarm="tilt"), 404, "device_id")
+    body = _problem(_alarm(env, role=Role.INTEGRATION, device_id="GHOST-404", alarm="tilt"),
+                    404, "device_id")
     assert "GHOST-404" in body["message"] and body["device_id"] == "GHOST-404"
 
 
@@ -231,7 +255,7 @@ def test_after_the_event_is_closed_a_new_alarm_makes_a_new_event(env, runtime):
     body = after.get_json()
     assert body["outcome"] == "created" and body["event_id"] != first["event_id"]
     assert body["count"] == 1
-    assert runtime.events.get(first["event_id"])["count"] == 2
+    assert runtime.events.get(first["event_id"], disclosure=Disclosure.MASKED)["count"] == 2
 
 
 def test_another_alarm_type_is_another_event(env):
@@ -270,3 +294,50 @@ def test_a_retried_alarm_id_is_not_counted_twice(env):
     assert again.status_code == 200
     assert again.get_json()["outcome"] == "repeat" and again.get_json()["count"] == 1
     assert again.get_json()["event_id"] == first["event_id"]
+
+
+# --- device tokens speak for their own device ------------------------------------------------
+
+def _post(env, token: str, **body):
+    return env[0].post("/api/v1/iot/alarms", json=body,
+                       headers={"Authorization": f"Bearer {token}"})
+
+
+def test_a_device_token_raises_alarms_for_its_own_device_only(env, runtime):
+    mine, other = _new_device(env), _new_device(env)
+    token = _device_token(env, mine["device_id"])
+    newest = runtime.store.changes(count=1)[0]["id"]
+    refused = _problem(_post(env, token, device_id=other["device_id"], alarm="opened"), 403,
+                       "device_id")
+    assert refused["device_id"] == other["device_id"]
+    assert mine["device_id"] in refused["message"] and other["device_id"] in refused["message"]
+    assert _events_of(runtime, other) == []
+    since = takewhile(lambda c: c["id"] != newest, runtime.store.changes(count=100))
+    assert not [c for c in since if other["device_id"] in json.dumps(c, ensure_ascii=False)]
+    assert _post(env, token, device_id=mine["device_id"], alarm="opened").status_code == 201
+
+
+def test_a_device_token_cannot_reach_an_unregistered_device_either(env):
+    token = _device_token(env, _new_device(env)["device_id"])
+    _problem(_post(env, token, device_id="GHOST-403", alarm="tilt"), 403, "device_id")
+
+
+def test_a_device_token_bound_to_no_device_raises_no_alarm(env, runtime):
+    device = _new_device(env)
+    unbound = env[2][Role.DEVICE]
+    body = _problem(_post(env, unbound, device_id=device["device_id"], alarm="tilt"), 403,
+                    "device_id")
+    assert "bound to no device" in body["message"] and "--device" in body["message"]
+    assert _events_of(runtime, device) == []
+
+
+def test_an_integration_raises_alarms_for_any_device(env):
+    first, second = _new_device(env), _new_device(env)
+    for device in (first, second):
+        resp = _alarm(env, role=Role.INTEGRATION, device_id=device["device_id"], alarm="tilt")
+        assert resp.status_code == 201, resp.get_json()
+
+
+def test_a_bad_body_from_a_device_token_is_still_named_by_its_field(env):
+    token = _device_token(env, _new_device(env)["device_id"])
+    _problem(_post(env, token, alarm="tilt"), 422, "device_id")
