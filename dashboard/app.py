@@ -13,7 +13,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from flask_socketio import SocketIO
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from dashboard import live
+from dashboard import live, sessions
 from dashboard.api import access, errors
 from dashboard.api.access import allow
 from dashboard.i18n import pick_lang, t
@@ -57,14 +57,12 @@ def create_app(*, runtime: Runtime, live_feed: bool = True) -> dash.Dash:
                                        x_proto=settings.trusted_proxies)
     app.server.extensions["grid_dispatch"] = runtime
     app.server.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
-    app.server.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     secure = settings.secure_cookies
     if secure is None:
         secure = bool(settings.public_url and settings.public_url.startswith("https://"))
-    app.server.config["SESSION_COOKIE_SECURE"] = app.server.config[
-        "REMEMBER_COOKIE_SECURE"] = secure
     app.server.after_request(_page_headers)
     _register_api(app.server)
+    sessions.install(app.server, sessions=runtime.sessions, secure=secure)
     login.install(app.server)
     access.install(app.server)
     errors.install(app.server, max_body_bytes=MAX_BODY_BYTES)

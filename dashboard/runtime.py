@@ -18,10 +18,14 @@ from dispatch.channels.iot.devices import DeviceRegistry
 from dispatch.events.intake import Intake
 from dispatch.events.service import EventService
 from dispatch.events.workflow import Clock, SystemClock
+from dispatch.privacy.audit import AuditLog
+from dispatch.privacy.vault import Vault, load_keys
 from dispatch.store import Store
+from dispatch.store.audit import AuditStore
 from dispatch.store.devices import DeviceStore
 from dispatch.store.hotline import HotlineStore
 from dispatch.store.server import attach_or_start, read_record
+from dispatch.store.sessions import SessionStore
 from geo.catalog import demo_grid_set, load_grid_set
 from geo.crs import CoordSystem
 from geo.demo import DemoSpec
@@ -44,6 +48,24 @@ class Runtime:
     _stack: ExitStack = field(default_factory=ExitStack, repr=False)
 
     clock: Clock = field(default_factory=SystemClock)
+    #: Make the data key file when there is none (the demo and benchmarks; a site makes its own)
+    create_key: bool = False
+    #: Running as ``grid-dispatch demo``: the demo accounts may sign in (nowhere else)
+    demo: bool = False
+
+    @cached_property
+    def vault(self) -> Vault:
+        return Vault(data_keys(self.settings, create=self.create_key))
+
+    @cached_property
+    def sessions(self) -> SessionStore:
+        found = SessionStore.of(self.store)
+        self.on_close(found.close)
+        return found
+
+    @cached_property
+    def audit(self) -> AuditLog:
+        return AuditLog(store=AuditStore.of(self.store), clock=self.clock)
 
     @cached_property
     def locator(self) -> Locator:
@@ -51,15 +73,17 @@ class Runtime:
 
     @cached_property
     def intake(self) -> Intake:
-        return Intake(store=self.store.events, locator=self.locator, clock=self.clock)
+        return Intake(store=self.store.events, locator=self.locator, clock=self.clock,
+                      vault=self.vault)
 
     @cached_property
     def events(self) -> EventService:
-        return EventService(store=self.store.events, clock=self.clock)
+        return EventService(store=self.store.events, clock=self.clock, vault=self.vault,
+                            audit=self.audit)
 
     @cached_property
     def auth(self) -> Auth:
-        return Auth(self.store.auth)
+        return Auth(self.store.auth, demo_mode=self.demo)
 
     @cached_property
     def sign_in_guard(self) -> SignInGuard:
@@ -104,14 +128,24 @@ class Runtime:
         self.store.close()
 
 
+def data_keys(settings: Settings, *, create: bool) -> list[str]:
+    """The site's data keys: the environment's, else the key file's (made if ``create``)."""
+    key = settings.data_key
+    return load_keys(env_value=key.get_secret_value() if key else None,
+                     key_file=settings.data_key_file, create=create)
+
+
 def _streets_as_grid_set(grids: GridSet) -> GridSet:
     streets = grids.streets_frame().rename(columns={"street_code": "code"})
     streets = streets.assign(tier=Tier.TOTAL.value, parent_code="")
     return GridSet.from_frame(streets, synthetic=grids.synthetic, source="streets")
 
 
-def open_runtime(settings: Settings, *, warm: bool = True, load_grids: bool = True) -> Runtime:
+def open_runtime(settings: Settings, *, warm: bool = True, load_grids: bool = True,
+                 create_key: bool = False, demo: bool = False) -> Runtime:
     """Connect (or start) Redis, load the grid set, record it, and optionally pre-build caches."""
+    if warm:  # a server without its data key says so before anything starts
+        data_keys(settings, create=create_key)
     stack = ExitStack()
     try:
         url, owner = settings.redis_url, None
@@ -132,9 +166,10 @@ def open_runtime(settings: Settings, *, warm: bool = True, load_grids: bool = Tr
         if load_grids:
             store.record_grid_set(grids.summary() | {"source": grids.source}, actor="system")
         runtime = Runtime(settings=settings, store=store, grids=grids, redis_url=url,
-                          redis_owner=owner, _stack=stack)
+                          redis_owner=owner, _stack=stack, create_key=create_key,
+                          demo=demo)
         if warm:
-            _ = runtime.payloads, runtime.locator
+            _ = runtime.payloads, runtime.locator, runtime.vault
         return runtime
     except BaseException:
         stack.close()

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import AliasChoices, Field, field_validator, model_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from dispatch.store.server import Fsync
@@ -59,6 +59,14 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8050
     secret_key: str = ""  # empty: one random key shared through Redis by every process
+    #: Seals personal data at rest: base64 keys, comma-separated, the first seals (rotation)
+    data_key: SecretStr | None = None
+    #: Where the data key is kept when not in the environment (default: data_dir/data.key)
+    key_file: Path | None = None
+
+    @property
+    def data_key_file(self) -> Path:
+        return self.key_file or self.data_dir / "data.key"
 
     @field_validator("public_url")
     @classmethod

@@ -13,10 +13,12 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 import shapely
 
 from dispatch.access.roles import Actor, Role
+from dispatch.access.scope import Reach, Scope
 from dispatch.channels.iot.alarms import AlarmService
 from dispatch.channels.iot.devices import DeviceRegistry, DeviceType, UnknownDeviceError
 from dispatch.channels.open311.intake import report_from_form
@@ -196,23 +198,31 @@ class Simulator:
             status = Status(view["status"])
             if status not in PACE or self._rng.random() > PACE[status][1] / 4:
                 continue
-            target, actor, reason = self._next(status)
+            target, field_work, reason = self._next(status)
+            actor = self._worker_for(view) if field_work else self._operator
+            extra = {"assignee": self._worker_for(view).name} \
+                if target is Status.DISPATCHED else None
             try:
-                self.events.move(view["id"], target, actor=actor, reason=reason)
+                self.events.move(view["id"], target, actor=actor, reason=reason, extra=extra)
                 moved += 1
             except TransitionError:
                 continue
         return moved
 
-    def _next(self, status: Status) -> tuple[Status, Actor, str]:
+    def _next(self, status: Status) -> tuple[Status, bool, str]:
+        """The next step, whether a grid worker takes it (else the operator), and why."""
         target = PACE[status][0]
-        worker = self._rng.choice(self._workers)
         if status is Status.DISPATCHED and self._rng.random() < 0.08:
-            return Status.RETURNED, worker, "不属于本网格职责范围，申请改派"
+            return Status.RETURNED, True, "不属于本网格职责范围，申请改派"
         if status is Status.FEEDBACK and self._rng.random() < 0.06:
-            return Status.REOPENED, self._operator, "回访不满意，重新办理"
-        staff = status in (Status.DISPATCHED, Status.SIGNED, Status.IN_PROGRESS)
-        return target, worker if staff else self._operator, ""
+            return Status.REOPENED, False, "回访不满意，重新办理"
+        return target, status in (Status.DISPATCHED, Status.SIGNED, Status.IN_PROGRESS), ""
+
+    def _worker_for(self, view: dict[str, Any]) -> Actor:
+        """The worker the event was dispatched to, else one of its micro-grid's workers."""
+        name = view.get("assignee") or self._rng.choice(self._workers).name
+        return Actor(name=name, role=Role.WORKER,
+                     scope=Scope(Reach.GRIDS, frozenset({view["grid"]["micro"]})))
 
     def _channel(self) -> tuple[Source, tuple[str, ...]]:
         weights = [w for _, w, _ in CHANNELS]

@@ -16,9 +16,12 @@ from pathlib import Path
 
 import pytest
 
+from dispatch.privacy.vault import new_key
 from dispatch.store.server import EmbeddedRedis, RedisUnavailableError, find_redis_server
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+# One data key for the session: every runtime and every server the tests start seals with it.
+os.environ.setdefault("GRID_DISPATCH_DATA_KEY", new_key())
 
 
 def _unavailable(message: str):

@@ -25,3 +25,20 @@ def running_app(redis_url: str, *, cache_dir: Path, data_dir: Path, name: str,
         yield app.server.test_client(), runtime, tokens
     finally:
         runtime.close()
+
+
+def vault():
+    """A vault with the session's data key (tests/conftest.py sets it for every runtime)."""
+    import os
+
+    from dispatch.privacy.vault import Vault
+
+    return Vault([os.environ["GRID_DISPATCH_DATA_KEY"]])
+
+
+def privacy(store, clock) -> dict:
+    """What an EventService needs besides its store: the vault and an audit log."""
+    from dispatch.privacy.audit import AuditLog
+    from dispatch.store.audit import AuditStore
+
+    return {"vault": vault(), "audit": AuditLog(store=AuditStore.of(store), clock=clock)}

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask, current_app, g, request
 from flask_login import current_user
@@ -99,7 +100,34 @@ def install(server: Flask) -> None:
         if permission is None:
             raise NoRuleError(endpoint)
         actor = identify()
+        if actor is not None and not _token() and request.method not in SAFE_METHODS:
+            _same_origin()
         g.access = Access(actor=actor, scope=require(actor, permission), permission=permission)
+
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def _same_origin() -> None:
+    """A write made with a session cookie must come from our own pages. SameSite=Lax keeps
+    the cookie off most cross-site writes already; this refuses the rest by their Origin."""
+    origin = request.headers.get("Origin")
+    if not origin:
+        return  # browsers send Origin with every write; a program without it has no cookie jar
+    ours = {f"{request.scheme}://{request.host}"}
+    if public := current_app.extensions["grid_dispatch"].settings.public_url:
+        parts = urlsplit(public)
+        ours.add(f"{parts.scheme}://{parts.netloc}")
+    if origin not in ours:
+        raise CrossSiteError(origin)
+
+
+class CrossSiteError(PermissionError):
+    """A cookie-authenticated write from another site's page."""
+
+    def __init__(self, origin: str) -> None:
+        super().__init__(f"cross-site request refused: Origin {origin!r} is not this site")
+        self.origin = origin
 
 
 def identify() -> Actor | None:

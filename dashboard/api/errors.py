@@ -8,12 +8,13 @@ form) answer in their own shape from their blueprint, ahead of these.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote, urlencode
 
 from flask import Flask, Response, current_app, jsonify, redirect, request
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException
 
-from dashboard.api.access import NoRuleError
+from dashboard.api.access import CrossSiteError, NoRuleError
 from dispatch.access.policy import AccessDenied, Unauthenticated
 from dispatch.channels.hotline.orders import HotlineImportError
 from dispatch.channels.iot.devices import UnknownDeviceError
@@ -26,7 +27,7 @@ from geo.grids import UnknownGridError
 JSON_PREFIXES = ("/api/", "/open311/", "/_dash-", "/openapi.json", "/healthz")
 FAULT_STATUS = {Fault.MALFORMED: 400, Fault.INVALID: 422, Fault.TOO_LARGE: 413}
 #: A refused move: a stale or impossible status conflicts, a role may not, the rest is input.
-TRANSITION_STATUS = {"status": 409, "role": 403}
+TRANSITION_STATUS = {"status": 409, "role": 403, "assignee": 403}
 
 
 class BoundedJSON(DefaultJSONProvider):
@@ -72,9 +73,16 @@ def denied(exc: AccessDenied) -> Response:
     if isinstance(exc, Unauthenticated):
         accept = request.accept_mimetypes  # no Accept header at all: a plain page fetch
         if not wants_json() and (not accept or accept.accept_html):
-            return redirect(f"/login?next={request.full_path.rstrip('?')}")
+            return redirect(f"/login?{urlencode({'next': _this_url()})}")
         return problem(401, "unauthenticated", str(exc), field="Authorization")
     return problem(403, "forbidden", str(exc), field="role")
+
+
+def _this_url() -> str:
+    """Where to come back to after signing in, quoted: a path may hold any character,
+    a line break among them, which no Location header may."""
+    query = request.query_string.decode("latin-1")
+    return quote(request.path) + (f"?{query}" if query else "")
 
 
 def wants_json() -> bool:
@@ -88,6 +96,7 @@ def install(server: Flask, *, max_body_bytes: int) -> None:
     server.json = BoundedJSON(server)
     handlers: dict[type[Exception], Any] = {
         AccessDenied: denied,
+        CrossSiteError: lambda exc: problem(403, "cross-site", str(exc), field="Origin"),
         NoRuleError: lambda exc: problem(403, "forbidden", str(exc), field="endpoint"),
         IntakeError: intake_problem,
         EventNotFoundError: lambda exc: problem(404, "not-found", str(exc), field="id"),
@@ -107,7 +116,11 @@ def install(server: Flask, *, max_body_bytes: int) -> None:
 
     @server.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> HTTPException | Response:
-        if not request.path.startswith(("/api/", "/open311/")):
+        if request.path.startswith("/open311/"):  # no route matched: no blueprint to ask
+            from dashboard.api.channels.open311 import http_error as spec_error
+
+            return spec_error(exc)
+        if not request.path.startswith("/api/"):
             return exc
         too_large = exc.code == 413
         message = (f"body is larger than {max_body_bytes:,} bytes" if too_large

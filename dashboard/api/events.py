@@ -24,6 +24,7 @@ from dispatch.events.intake import (
 from dispatch.events.models import Outcome, Satisfaction, Source, Status, categories
 from dispatch.events.service import MOVE_FIELDS, EventFilter, place
 from dispatch.localtime import CST
+from dispatch.privacy.disclosure import disclosure_for
 
 bp = Blueprint("events", __name__)
 
@@ -77,6 +78,9 @@ def _parse_all(items: list, actor) -> list[Report]:
     for i, item in enumerate(items):
         try:
             key = item.pop("idempotency_key", "") if isinstance(item, dict) else ""
+            if not isinstance(key, str):
+                raise IntakeError([Problem("idempotency_key", "must be a string", i)],
+                                  fault=Fault.MALFORMED)
             reports.append(Report(data=parse(item, index=i), source=source,
                                   idempotency_key=_scoped(actor, str(key), field=
                                                           "idempotency_key", index=i)
@@ -113,7 +117,9 @@ def list_events():
     except ValueError as exc:
         field = str(exc).partition(": ")[0]
         return problem(400, "invalid", str(exc), field=field)
-    return jsonify(events=_runtime().events.list(flt), offset=flt.offset, limit=flt.limit)
+    actor = access().actor
+    found = _runtime().events.list(flt, disclosure=disclosure_for(actor), actor=actor)
+    return jsonify(events=found, offset=flt.offset, limit=flt.limit)
 
 
 def _filter(args) -> EventFilter:
@@ -122,7 +128,7 @@ def _filter(args) -> EventFilter:
         if raw is None:
             return None
         try:
-            value = cast(raw)
+            value = cast(raw) if raw.isascii() else cast("")  # int() reads any script's digits
         except ValueError:
             raise ValueError(f"{name}: {raw!r} is not a valid {cast.__name__}") from None
         if (lo is not None and value < lo) or (hi is not None and value > hi):
@@ -143,8 +149,9 @@ def _filter(args) -> EventFilter:
         street=_known(args, "street", grids.street_codes, "street code"),
         since=_time(args.get("since"), "since"), until=_time(args.get("until"), "until"),
         overdue=None if overdue is None else overdue == "true",
-        offset=number("offset", int, 0) or 0, limit=number("limit", int, 1, 1000) or 100,
-        scope=access().scope,
+        offset=number("offset", int, 0, MAX_OFFSET) or 0,
+        limit=number("limit", int, 1, 1000) or 100,
+        scope=access().scope, reader=access().actor.name if access().actor else "",
     )
 
 
@@ -156,6 +163,7 @@ def _known(args, name: str, known: Container[str], what: str) -> str | None:
     return raw
 
 
+MAX_OFFSET = 1_000_000  # past every event a district keeps, and within Redis's integers
 EARLIEST, LATEST = 0.0, 4_102_444_800.0  # 1970-01-01 and 2100-01-01, epoch seconds
 
 
@@ -188,14 +196,16 @@ def _iso(raw: str, name: str) -> float:
 @bp.get("/api/v1/events/<event_id>")
 @allow(P.EVENT_READ)
 def get_event(event_id: str, *, actor):
-    view = _runtime().events.get(event_id, timeline=True)
-    _in_scope(view, actor, P.EVENT_READ)
-    return jsonify(view)
+    events = _runtime().events
+    _in_scope(events.get(event_id), actor, P.EVENT_READ)  # checked before anything is read
+    disclosure = disclosure_for(actor)
+    return jsonify(events.get(event_id, timeline=True, disclosure=disclosure, actor=actor))
 
 
 def _in_scope(view: dict, actor, permission: Permission) -> None:
-    """An event outside the caller's streets or grids is refused like any other permission."""
-    require(actor, permission, **place(view))
+    """An event outside the caller's streets or grids, and not assigned to them, is refused
+    like any other permission."""
+    require(actor, permission, **place(view), assignee=view["assignee"])
 
 
 @bp.post("/api/v1/events/<event_id>/transitions")
@@ -208,6 +218,10 @@ def move_event(event_id: str, *, actor):
         target = Status(str(body["status"]))
     except ValueError:
         return problem(422, "invalid", f"{body['status']!r} is not a status", field="status")
+    for name in ("reason", *MOVE_FIELDS):  # refused, never cut: a cut reason says less
+        if name in body and not (isinstance(body[name], str) and len(body[name]) <= 500):
+            return problem(422, "invalid", f"{name}: text of at most 500 characters",
+                           field=name)
     extra = {k: str(v)[:500] for k, v in body.items() if k in MOVE_FIELDS}
     if "satisfaction" in extra and extra["satisfaction"] not in {s.value for s in Satisfaction}:
         return problem(422, "invalid", f"satisfaction {extra['satisfaction']!r} is not one of "

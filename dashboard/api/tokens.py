@@ -12,8 +12,9 @@ from flask import Blueprint, current_app, jsonify, request
 
 from dashboard.api.access import allow
 from dashboard.api.errors import problem
-from dispatch.access.credentials import TokenNotFoundError
-from dispatch.access.policy import Permission
+from dashboard.api.openapi import PYTHON_SPACE, trimmed
+from dispatch.access.credentials import TokenDeviceError, TokenNotFoundError, require_device
+from dispatch.access.policy import Permission, scope_problem
 from dispatch.access.roles import Role
 from dispatch.access.scope import ScopeError, parse_scope
 
@@ -43,18 +44,32 @@ def create_token():
         return problem(422, "invalid", "name: 1 to 64 characters", field="name")
     if role not in ROLES:
         return problem(422, "invalid", f"role: one of {ROLES}", field="role")
+    if not isinstance(body.get("scope"), str | None):
+        return problem(422, "invalid", "scope: a string such as 'street:510117006'",
+                       field="scope")
     try:
         scope = parse_scope(str(body.get("scope") or "district"))
     except ScopeError as exc:
         return problem(422, "invalid", str(exc), field="scope")
+    if wrong := scope_problem(Role(role), scope):
+        return problem(422, "invalid", wrong, field="scope")
     days = body.get("expires_days", 365)
     if isinstance(days, bool) or not isinstance(days, int | float) or not math.isfinite(days) \
             or not 0 <= days <= MAX_DAYS:
         return problem(422, "invalid", f"expires_days: 0 (never) to {MAX_DAYS}",
                        field="expires_days")
-    token = _auth().create_token(name=name.strip(), role=Role(role), scope=scope,
-                                 expires_in_s=days * 86400 if days else None)
-    return jsonify(token=token, note="shown once; only its hash is kept"), 201
+    given = body.get("device")
+    if given is not None and not isinstance(given, str):
+        return problem(422, "invalid", "device must be the id of a registered device",
+                       field="device")
+    try:
+        device = require_device(Role(role), given)
+        token = _auth().create_token(name=name.strip(), role=Role(role), scope=scope,
+                                     expires_in_s=days * 86400 if days else None, device=device)
+    except TokenDeviceError as exc:
+        return problem(422, "invalid", str(exc), field="device", device=exc.device)
+    return jsonify(token=token, device=device or None,
+                   note="shown once; only its hash is kept"), 201
 
 
 @bp.delete("/api/v1/tokens/<token_id>")
@@ -74,6 +89,10 @@ def _answer(description: str) -> dict:
     return {"description": description, **_ERR}
 
 
+_BLANK = f"[{PYTHON_SPACE}]"
+#: What parse_scope reads: nothing (the district), or a reach naming at least one code.
+_SCOPE = (f"^(?:{_BLANK}*district{_BLANK}*|{_BLANK}*(?:street|grids):[\\s\\S]*"
+          f"[^,{PYTHON_SPACE}][\\s\\S]*)$|^$")
 _ADMIN = {"401": _answer("no or unknown token"), "403": _answer("not an administrator")}
 OPENAPI_PATHS = {
     "/api/v1/tokens": {
@@ -82,10 +101,13 @@ OPENAPI_PATHS = {
         "post": {"summary": "Create a token; the answer shows it once", "tags": ["tokens"],
                  "requestBody": {"required": True, "content": {"application/json": {
                      "schema": {"type": "object", "required": ["name", "role"], "properties": {
-                         "name": {"type": "string", "minLength": 1, "maxLength": 64},
+                         "name": trimmed(64, min_length=1, space=PYTHON_SPACE),
                          "role": {"type": "string", "enum": ROLES},
-                         "scope": {"type": "string", "examples": ["district",
-                                                                  "street:510117006"]},
+                         "device": {"type": ["string", "null"], "description":
+                                    "required for role `device`, refused for the others: the "
+                                    "registered device whose alarms the token may raise"},
+                         "scope": {"type": ["string", "null"], "pattern": _SCOPE,
+                                   "examples": ["district", "street:510117006"]},
                          "expires_days": {"type": "number", "minimum": 0,
                                           "maximum": MAX_DAYS}}}}}},
                  "responses": {"201": {"description": "the new token"},

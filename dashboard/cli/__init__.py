@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from dashboard.cli import admin, bench, channels, grids, qr, run  # noqa: F401 - registers
+from dashboard.cli import (  # noqa: F401 - registers
+    admin,
+    audit,
+    bench,
+    channels,
+    events,
+    fuzz,
+    grids,
+    qr,
+    run,
+)
 from dashboard.cli.common import main
 
 main.add_command(channels.import_12345, "import-12345")

@@ -87,3 +87,16 @@ def bench_screen(loads: int, events: int) -> None:
     except BrowserMissingError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(json.dumps(figures, indent=2))
+
+
+@bench.command("login")
+@click.option("--attempts", type=click.IntRange(min=1), default=200, show_default=True,
+              help="Timed sign-ins of each kind (known user, unknown user), alternating.")
+@click.option("--seconds", type=click.FloatRange(min=0), default=60.0, show_default=True,
+              help="How long each lockout phase keeps guessing (always past the limit).")
+def bench_login(attempts: int, seconds: float) -> None:
+    """Sign-in lockout and known-vs-unknown timing over HTTP beside the no-decoy baseline."""
+    from bench.login import run
+
+    click.echo(json.dumps(run(settings_from_env(), attempts=attempts, seconds=seconds),
+                          indent=2))

@@ -34,12 +34,14 @@ def user_error(exc: BaseException) -> str | None:
     import redis
     from pydantic import ValidationError
 
+    from dispatch.privacy.vault import DataKeyError, SealError
     from dispatch.store.server import RedisInUseError, RedisUnavailableError
     from geo.io import GridFileError
 
     if isinstance(exc, ValidationError):
         return _settings_problem(exc)
-    if isinstance(exc, (RedisUnavailableError, RedisInUseError, GridFileError)):
+    if isinstance(exc, (RedisUnavailableError, RedisInUseError, GridFileError, DataKeyError,
+                        SealError)):
         return str(exc)
     if isinstance(exc, redis.ConnectionError | redis.TimeoutError):
         return f"Redis unreachable: {exc} (check REDIS_URL or start the server)"

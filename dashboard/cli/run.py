@@ -46,9 +46,12 @@ def http_(host: str | None, port: int | None, workers: int, threads: int) -> Non
     from granian import Granian
     from granian.constants import Interfaces
 
+    from dashboard.demo_users import warn_about_demo_accounts_at
+
     settings = settings_from_env(host=host, port=port)
     redis_url = settings.redis_url or _running_embedded(settings)
     _listen(settings.host, settings.port).close()  # fail now, not in every worker
+    warn_about_demo_accounts_at(redis_url)
     click.echo(f"grid-dispatch http: {workers} worker(s) × {threads} thread(s) at "
                f"http://{settings.host}:{settings.port}/")
     os.environ["REDIS_URL"] = redis_url  # the workers read the same settings
@@ -72,7 +75,7 @@ def _run(settings, *, demo: bool) -> None:
     from werkzeug.serving import make_server
 
     from dashboard.app import create_app
-    from dashboard.demo_users import ensure_demo_users
+    from dashboard.demo_users import ensure_demo_users, warn_about_demo_accounts
     from dashboard.runtime import open_runtime
 
     logging.basicConfig(level=logging.INFO,
@@ -87,9 +90,11 @@ def _run(settings, *, demo: bool) -> None:
     first = "" if settings.grids_file or _demo_cached(settings) else \
         " (first run builds the demo data)"
     click.echo(f"grid-dispatch: preparing grids and Redis{first}…")
-    runtime = open_runtime(settings)
+    runtime = open_runtime(settings, create_key=demo, demo=demo)
     try:
         app = create_app(runtime=runtime)
+        if not demo:
+            warn_about_demo_accounts(runtime.auth)
         _start_workers(runtime, demo=demo)
         server = make_server(settings.host, settings.port, app.server, threaded=True,
                              request_handler=_KeepAliveHandler, fd=listener.fileno())

@@ -7,11 +7,12 @@ from datetime import datetime
 from dash import dcc, html
 
 from dashboard.i18n import Lang, t
-from dispatch.access.policy import permits
+from dispatch.access.policy import Permission, permits
 from dispatch.access.roles import Actor
 from dispatch.events.models import ChangeKind, Status
 from dispatch.events.workflow import TRANSITIONS
 from dispatch.localtime import CST
+from dispatch.privacy.audit import RevealReason
 
 #: The seven steps as operators see them, for the progress strip.
 STEPS = (Status.REPORTED, Status.REGISTERED, Status.DISPATCHED, Status.SIGNED,
@@ -34,6 +35,7 @@ def event_panel(view: dict, *, lang: Lang, actor: Actor) -> list:
         _steps(view["status"], lang),
         html.P(view["description"], className="event-description"),
         html.Dl(_rows(view, lang), className="panel-rows"),
+        _reveal(view, lang, actor),
         _actions(view, lang, actor),
         html.H3(t("event.timeline", lang), className="panel-sub"),
         html.Ol([_change(c, lang) for c in view.get("timeline", [])], className="timeline"),
@@ -79,6 +81,22 @@ def _rows(view: dict, lang: Lang) -> list:
     if view["reason"]:
         rows.append((t("event.reason", lang), view["reason"]))
     return [html.Div([html.Dt(k), html.Dd(v)], className="panel-row") for k, v in rows]
+
+
+def _reveal(view: dict, lang: Lang, actor: Actor) -> html.Div:
+    """Show the reporter's full number, for a reason the audit keeps (operators only)."""
+    if not view["reporter"]["phone"] or not permits(actor, Permission.PERSONAL_REVEAL):
+        return html.Div()
+    reasons = [{"label": t(f"reveal.reason.{r.value}", lang), "value": r.value}
+               for r in RevealReason]
+    return html.Div([
+        dcc.RadioItems(id="reveal-reason", options=reasons, value=RevealReason.CALL_BACK.value,
+                       className="reveal-reasons", inline=True),
+        html.Button(t("reveal.button", lang), id={"type": "reveal", "event": view["id"]},
+                    n_clicks=0, className="move-button reveal-button",
+                    title=t("reveal.audited", lang)),
+        html.Span(id="reveal-result", className="reveal-result mono", role="status"),
+    ], className="event-reveal")
 
 
 def _actions(view: dict, lang: Lang, actor: Actor) -> html.Div:

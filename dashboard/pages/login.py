@@ -7,10 +7,21 @@ import math
 import secrets
 from urllib.parse import urlparse
 
-from flask import Blueprint, current_app, g, redirect, render_template, request, session
-from flask_login import LoginManager, UserMixin, login_user, logout_user
+from flask import (
+    Blueprint,
+    current_app,
+    g,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+)
+from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
+from itsdangerous import BadData, URLSafeTimedSerializer
 
 from dashboard.api.access import allow
+from dashboard.sessions import LIFETIME
 from dispatch.access.credentials import AuthError
 from dispatch.access.lockout import SignInLocked
 from dispatch.access.policy import Permission, permits
@@ -77,8 +88,7 @@ def login():
     error, username, status, headers = "", "", 200, {}
     if request.method == "POST":
         username = request.form.get("username", "")
-        expected, given = session.get("csrf") or "", request.form.get("csrf") or ""
-        if not expected or not hmac.compare_digest(expected, given):
+        if not _csrf_ok(request.cookies.get(CSRF_COOKIE, ""), request.form.get("csrf", "")):
             error = "表单已过期，请重试 (form expired, try again)"
         else:
             guard, who = runtime.sign_in_guard, {"account": username}
@@ -89,28 +99,65 @@ def login():
                 if not permits(actor, Permission.PAGE_VIEW):
                     raise AuthError("this account may not sign in to the pages")
                 guard.succeeded(**who)
+                current_app.session_interface.regenerate(session)  # no fixation
                 login_user(User(actor))
-                return redirect(_safe_next(request.form.get("next", "/")))
+                runtime.sessions.held(actor.name, session.sid, ttl_s=SESSION_TTL_S)
+                answer = redirect(_safe_next(request.form.get("next", "/")))
+                answer.delete_cookie(CSRF_COOKIE, path="/login")
+                return answer
             except SignInLocked as exc:
                 error, status = f"登录已暂停 · {exc}", 429
                 headers["Retry-After"] = str(max(1, math.ceil(exc.retry_after_s)))
             except AuthError as exc:
                 guard.failed(**who, address=address)
                 error = f"登录失败 · {exc}"
-    if "csrf" not in session:  # one per session: a second tab or a stray request keeps it
-        session["csrf"] = secrets.token_urlsafe(16)
-    return render_template("login.html", centre=centre, error=error, username=username,
-                           **_words(runtime.settings),
-                           csrf=session["csrf"], nxt=_safe_next(request.args.get(
-                               "next", request.form.get("next", "/")))), \
-        (status if status != 200 else 401 if error else 200), headers
+    # Double-submit: a signed token in a cookie and in the form. No server state is made for
+    # a visitor who has not signed in; a second tab keeps the token the first one got.
+    token = request.cookies.get(CSRF_COOKIE, "")
+    if not _signer().loads_ok(token):
+        token = _signer().dumps(secrets.token_urlsafe(16))
+    page = make_response(render_template(
+        "login.html", centre=centre, error=error, username=username,
+        **_words(runtime.settings), csrf=token,
+        nxt=_safe_next(request.args.get("next", request.form.get("next", "/")))),
+        status if status != 200 else 401 if error else 200, headers)
+    page.set_cookie(CSRF_COOKIE, token, max_age=CSRF_MAX_AGE_S, httponly=True, path="/login",
+                    samesite="Strict", secure=bool(current_app.config["SESSION_COOKIE_SECURE"]))
+    return page
 
 
 @bp.post("/logout")  # never GET: a link or an image on another site must not sign anyone out
 @allow(Permission.PUBLIC)
 def logout():
+    """Ends the session in Redis too: a copy of the cookie is worth nothing afterwards."""
+    if current_user.is_authenticated:
+        current_app.extensions["grid_dispatch"].sessions.forget(current_user.id, session.sid)
     logout_user()
+    session.clear()
     return redirect("/login")
+
+
+CSRF_COOKIE = "login_csrf"
+CSRF_MAX_AGE_S = 3600
+SESSION_TTL_S = int(LIFETIME.total_seconds())
+
+
+class _Tokens(URLSafeTimedSerializer):
+    def loads_ok(self, token: str) -> bool:
+        try:
+            self.loads(token, max_age=CSRF_MAX_AGE_S)
+        except BadData:
+            return False
+        return True
+
+
+def _signer() -> _Tokens:
+    return _Tokens(current_app.secret_key, salt="login-csrf")
+
+
+def _csrf_ok(cookie: str, form: str) -> bool:
+    """The form's token is the cookie's, and the cookie's is ours and fresh."""
+    return bool(cookie) and hmac.compare_digest(cookie, form) and _signer().loads_ok(cookie)
 
 
 @bp.get("/logout")

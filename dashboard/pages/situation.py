@@ -23,6 +23,8 @@ from dispatch.access.policy import Forbidden, Permission, require
 from dispatch.events.models import Status
 from dispatch.events.service import place
 from dispatch.events.workflow import TransitionError
+from dispatch.privacy.audit import RevealReason
+from dispatch.privacy.disclosure import disclosure_for
 from dispatch.store.events import EventNotFoundError
 from geo.crs import from_wgs84
 from geo.grids import UnknownGridError
@@ -276,13 +278,40 @@ def _render_event(selected: dict | None, lang: str | None, _applied):
     lang = _lang(lang, runtime)
     if not isinstance(selected, dict) or not selected.get("id"):
         return [], "grid-panel event-panel hidden"
+    actor = current_actor()
     try:
-        view = runtime.events.get(str(selected["id"]), timeline=True)
-        require(current_actor(), Permission.EVENT_READ, **place(view))
+        event_id = str(selected["id"])
+        found = runtime.events.get(event_id)
+        require(actor, Permission.EVENT_READ, **place(found), assignee=found["assignee"])
+        view = runtime.events.get(event_id, timeline=True, disclosure=disclosure_for(actor),
+                                  actor=actor)
     except (EventNotFoundError, Forbidden):
         missing = html.Div(t("panel.unknown", lang), className="panel-title")
         return [missing], "grid-panel event-panel"
-    return event_panel(view, lang=lang, actor=current_actor()), "grid-panel event-panel"
+    return event_panel(view, lang=lang, actor=actor), "grid-panel event-panel"
+
+
+@callbacks.callback(
+    Output("reveal-result", "children"),
+    Input({"type": "reveal", "event": ALL}, "n_clicks"),
+    State("reveal-reason", "value"),
+    prevent_initial_call=True,
+    permission=Permission.PERSONAL_REVEAL,
+)
+def _reveal(clicks, reason):
+    trigger = dash.ctx.triggered_id
+    if not isinstance(trigger, dict) or not isinstance(clicks, list) or not any(clicks):
+        return dash.no_update
+    if reason not in {r.value for r in RevealReason} or not trigger.get("event"):
+        return dash.no_update
+    runtime, actor = _runtime(), current_actor()
+    try:
+        found = runtime.events.get(str(trigger["event"]))
+        require(actor, Permission.PERSONAL_REVEAL, **place(found), assignee=found["assignee"])
+    except (EventNotFoundError, Forbidden):
+        return dash.no_update
+    contact = runtime.events.reveal(found["id"], actor=actor, reason=RevealReason(reason))
+    return " ".join(x for x in (contact["name"], contact["phone"]) if x)
 
 
 @callbacks.callback(

@@ -23,6 +23,37 @@ class AuthError(PermissionError):
     """A wrong password, or a token that is unknown or revoked."""
 
 
+#: What every refused password says, whatever the reason, so it names no account.
+WRONG_PASSWORD = "wrong user name or password"
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceActor(Actor):
+    """A device token's holder: it speaks for ``device`` alone, so a token taken from one
+    device cannot raise alarms for the others ("" for a token bound to no device)."""
+
+    device: str = ""
+
+
+class TokenDeviceError(ValueError):
+    """A new token's ``device`` does not fit: missing from a device token, given for another
+    role, or naming no registered device. Carries the value given."""
+
+    def __init__(self, device: str, problem: str) -> None:
+        super().__init__(problem)
+        self.device = device
+
+
+def require_device(role: Role, device: str | None) -> str:
+    """The device a token made at the command line or the admin API is bound to: a device
+    token must name one, so a leaked token speaks for that device only."""
+    device = (device or "").strip()
+    if Role(role) is Role.DEVICE and not device:
+        raise TokenDeviceError(device, "device is required for a device token: the id of the "
+                                       "registered device whose alarms it raises")
+    return device
+
+
 @contextmanager
 def _store(what: str) -> Iterator[None]:
     """Redis failing under an identity lookup is an outage (HTTP 503), not a refusal."""
@@ -35,37 +66,63 @@ def _store(what: str) -> Iterator[None]:
 class Auth:
     """Every method raises StoreError when Redis cannot answer, AuthError when it says no."""
 
-    def __init__(self, store: AuthStore) -> None:
+    def __init__(self, store: AuthStore, *, demo_mode: bool = False) -> None:
+        """``demo_mode``: the app runs as ``grid-dispatch demo``, the one place demo accounts
+        (whose passwords are printed for every visitor) may sign in."""
         self._store = store
+        self._demo_mode = demo_mode
         self._cache: dict[str, tuple[Actor, float, float | None]] = {}
 
     def add_user(self, name: str, *, role: Role, password: str, display: str = "",
-                 scope: Scope = DISTRICT) -> None:
+                 scope: Scope = DISTRICT, demo: bool = False) -> None:
+        """Create or replace an account; ``demo`` marks one whose password is public."""
         if not name or not name.replace("_", "").replace("-", "").isalnum():
             raise ValueError(f"user name {name!r} must be letters, digits, '-' or '_'")
         if len(password) < 8:
             raise ValueError("password must have at least 8 characters")
         with _store("store the user"):
             self._store.put_user(name, role=Role(role).value, display=display, scope=str(scope),
-                                 password_hash=generate_password_hash(password))
+                                 password_hash=generate_password_hash(password), demo=demo)
 
     def check_password(self, name: str, password: str) -> Actor:
         with _store("look up the user"):
             user = self._store.user(name)
         # an unknown name costs the same hash as a known one, so timing names no account
         stored = user["password_hash"] if user else _decoy_hash()
-        if not check_password_hash(stored, password) or not user:
-            raise AuthError("wrong user name or password")
+        if not check_password_hash(stored, password) or not user or not self._may_sign_in(user):
+            raise AuthError(WRONG_PASSWORD)
         if user.get("disabled"):
             raise AuthError("this account is disabled")
         return _actor(name, user)
 
     def user(self, name: str) -> Actor | None:
         """The signed-in user, read on every request: a disabled or removed account's
-        sessions end at their next request."""
+        sessions end at their next request, and so does a demo account's outside the demo."""
         with _store("look up the user"):
             user = self._store.user(name)
-        return _actor(name, user) if user and not user.get("disabled") else None
+        return _actor(name, user) if user and not user.get("disabled") \
+            and self._may_sign_in(user) else None
+
+    def _may_sign_in(self, user: dict[str, str]) -> bool:
+        """A demo account signs in to the demo only: anywhere else its public password would
+        open a site's Redis to everyone who read the README."""
+        return self._demo_mode or not user.get("demo")
+
+    def demo_accounts(self) -> list[str]:
+        """Names of the accounts marked as demo accounts."""
+        return [u["name"] for u in self.users() if u.get("demo")]
+
+    def mark_demo(self, name: str, *, password: str) -> bool:
+        """Mark an account as a demo account when ``password`` (a demo password, public) still
+        opens it: demo accounts made before they were marked. True when it is one now."""
+        with _store("look up the user"):
+            user = self._store.user(name)
+        if not user or not check_password_hash(user["password_hash"], password):
+            return False
+        if not user.get("demo"):
+            with _store("change the user"):
+                self._store.set_demo(name)
+        return True
 
     def users(self) -> list[dict[str, str]]:
         """Every account without its password hash."""
@@ -84,13 +141,26 @@ class Auth:
                 raise UserNotFoundError(name)
 
     def create_token(self, *, name: str, role: Role, scope: Scope = DISTRICT,
-                     expires_in_s: float | None = None) -> str:
-        """A new bearer token; only its hash is kept, so this is the one time it is seen."""
+                     expires_in_s: float | None = None, device: str = "") -> str:
+        """A new bearer token; only its hash is kept, so this is the one time it is seen.
+
+        ``device`` binds a device token to one registered device, the only one it may raise
+        alarms for; a device token bound to none raises no alarm (see ``require_device``).
+        Raises TokenDeviceError for a device on another role or one not registered.
+        """
+        role = Role(role)
+        if device and role is not Role.DEVICE:
+            raise TokenDeviceError(device, f"device is for device tokens only, not for a "
+                                           f"{role.value} token")
+        with _store("look up the device"):
+            if device and not self._store.device_registered(device):
+                raise TokenDeviceError(device, f"device {device!r} is not registered (register "
+                                               "it first: POST /api/v1/iot/devices)")
         token = "gd_" + secrets.token_urlsafe(32)
         expires_at = None if expires_in_s is None else time.time() + expires_in_s
         with _store("store the token"):
-            self._store.put_token(token, name=name, role=Role(role).value, scope=str(scope),
-                                  expires_at=expires_at)
+            self._store.put_token(token, name=name, role=role.value, scope=str(scope),
+                                  expires_at=expires_at, device=device)
         return token
 
     def tokens(self) -> list[TokenInfo]:
@@ -125,6 +195,9 @@ class Auth:
             self._cache.pop(token, None)
             raise AuthError("token expired" if record else "unknown or revoked token")
         actor = _actor(record["name"], record)
+        if actor.role is Role.DEVICE:
+            actor = DeviceActor(name=actor.name, role=actor.role, scope=actor.scope,
+                                device=record.get("device", ""))
         if len(self._cache) > 10_000:
             self._cache.clear()
         self._cache[token] = (actor, now, expires)
@@ -142,6 +215,7 @@ class TokenInfo:
     scope: str
     created_at: float
     expires_at: float | None
+    device: str = ""  # the one device a device token speaks for
 
     @classmethod
     def of(cls, record: dict[str, str]) -> TokenInfo:
@@ -149,11 +223,12 @@ class TokenInfo:
                    role=record["role"], scope=record.get("scope") or "district",
                    created_at=float(record.get("created_at") or 0),
                    expires_at=float(record["expires_at"]) if record.get("expires_at")
-                   else None)
+                   else None, device=record.get("device", ""))
 
     def as_dict(self) -> dict[str, object]:
         return {"id": self.id, "name": self.name, "role": self.role, "scope": self.scope,
-                "created_at": self.created_at, "expires_at": self.expires_at}
+                "device": self.device or None, "created_at": self.created_at,
+                "expires_at": self.expires_at}
 
 
 class UserNotFoundError(LookupError):

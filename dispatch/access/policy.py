@@ -35,10 +35,12 @@ class Permission(StrEnum):
     OPEN311_POST = "open311.post"
     RESIDENT_REPORT = "resident.report"  # the QR form
     TOKENS_MANAGE = "tokens.manage"  # list, create and revoke API tokens
+    PERSONAL_READ = "personal.read"  # whole text and addresses; reporters' contacts masked
+    PERSONAL_REVEAL = "personal.reveal"  # a reporter's phone in full, with a reason, audited
 
 
 R, P = Role, Permission
-_D = Reach.DISTRICT
+_D, _G = Reach.DISTRICT, Reach.GRIDS
 _STAFF = (R.OPERATOR, R.ADMIN)
 _FIELD = (*_STAFF, R.WORKER)
 _WATCH = (*_FIELD, R.LEADER, R.COORDINATOR)
@@ -58,18 +60,24 @@ def _grants() -> dict[Role, dict[Permission, Reach]]:
         P.EVENT_HANDLE: _FIELD,
         P.EVENT_MANAGE: _STAFF,
         P.EVENT_ARCHIVE: (*_STAFF, R.SYSTEM),
-        P.LIVE_READ: (*_WATCH, R.INTEGRATION),
+        # per street or district: a grid worker's own room comes with the worker page
+        P.LIVE_READ: (*_STAFF, R.LEADER, R.COORDINATOR, R.INTEGRATION),
         P.HOTLINE_IMPORT: (*_STAFF, R.INTEGRATION, R.SYSTEM),
         P.DEVICE_REGISTER: _STAFF,
         P.DEVICE_READ: (*_STAFF, R.LEADER, R.COORDINATOR, R.INTEGRATION),
         P.ALARM_RAISE: (R.DEVICE, R.INTEGRATION),
         P.OPEN311_POST: (*_FIELD, R.INTEGRATION),
         P.TOKENS_MANAGE: (R.ADMIN,),
+        P.PERSONAL_READ: _FIELD,
+        P.PERSONAL_REVEAL: (R.OPERATOR,),
     }
     table: dict[Role, dict[Permission, Reach]] = {role: dict(ANONYMOUS) for role in Role}
     for permission, roles in given.items():
         for role in roles:
             table[role][permission] = _D
+    # A grid worker works their own grids (and what is assigned to them): nothing wider.
+    for permission in (P.EVENT_READ, P.EVENT_MOVE, P.EVENT_HANDLE, P.PERSONAL_READ):
+        table[R.WORKER][permission] = _G
     return table
 
 
@@ -107,10 +115,12 @@ def holders(permission: Permission) -> list[Role]:
 
 
 def require(actor: Actor | None, permission: Permission, *,
-            street: str | None = None, grids: Iterable[str] = ()) -> Scope:
+            street: str | None = None, grids: Iterable[str] = (),
+            assignee: str = "") -> Scope:
     """The scope in which ``actor`` may exercise ``permission``, or a refusal saying why.
 
-    With a place (``street`` and its ``grids``), the place must lie inside that scope.
+    With a place (``street`` and its ``grids``), the place must lie inside that scope, unless
+    the work there is assigned to the actor by name.
     """
     reach = grant(actor.role if actor else None, permission)
     if actor is None:
@@ -123,10 +133,21 @@ def require(actor: Actor | None, permission: Permission, *,
                         f"{[r.value for r in holders(permission)]})",
                         permission=permission, actor=actor)
     scope = actor.scope.within(reach)
-    if street is not None and not scope.admits(street=street, grids=grids):
+    if street is not None and not scope.admits(street=street, grids=grids) \
+            and not (assignee and assignee == actor.name):
         raise Forbidden(f"outside your scope ({scope}): {permission.value!r} at street "
                         f"{street!r}", permission=permission, actor=actor)
     return scope
+
+
+def scope_problem(role: Role, scope: Scope) -> str | None:
+    """Why an account of ``role`` held to ``scope`` would read no event at all, if it would:
+    a scope wider than the role's reach over events is cut to nothing, not to the reach."""
+    reach = grant(role, P.EVENT_READ)
+    if reach is None or scope.reach <= reach:
+        return None
+    example = "grids:CODE[,CODE…]" if reach is Reach.GRIDS else "street:CODE[,CODE…]"
+    return f"a {role.value} reads events in its {reach.label} only: give a scope {example}"
 
 
 def permits(actor: Actor | None, permission: Permission) -> bool:

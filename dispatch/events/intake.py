@@ -17,8 +17,11 @@ import numpy as np
 from pydantic import ValidationError
 
 from dispatch.access.roles import Actor
-from dispatch.events.models import EventIn, Severity, Source, Status, categories, mask_phone
+from dispatch.events.models import EventIn, Severity, Source, Status, categories
 from dispatch.events.workflow import Clock, due_at
+from dispatch.privacy.disclosure import TEXT_FIELDS, sealed
+from dispatch.privacy.scrub import scrub
+from dispatch.privacy.vault import Vault
 from dispatch.store.events import Created, EventStore, NewEvent
 from geo.locate import OUTSIDE, Locator
 
@@ -95,10 +98,12 @@ def _problem(err: Mapping[str, Any], index: int | None) -> Problem:
 
 
 class Intake:
-    def __init__(self, *, store: EventStore, locator: Locator, clock: Clock) -> None:
+    def __init__(self, *, store: EventStore, locator: Locator, clock: Clock,
+                 vault: Vault) -> None:
         self._store = store
         self._locator = locator
         self._clock = clock
+        self._vault = vault
 
     def submit(self, report: Report, *, actor: Actor) -> Created:
         return self.submit_many([report], actor=actor)[0]
@@ -112,6 +117,21 @@ class Intake:
         events = [self._new_event(r, loc, actor=actor, now=now)
                   for r, loc in zip(reports, located, strict=True)]
         return self._store.create_many(events)
+
+    def _private(self, d: EventIn) -> dict[str, str]:
+        """Contacts sealed; free text kept scrubbed, its original sealed beside it if the
+        scrub changed it, so lists and live screens never open a seal."""
+        seal = self._vault.seal
+        out = {"reporter_name": seal("reporter_name", d.reporter_name),
+               "reporter_phone": seal("reporter_phone", d.reporter_phone)}
+        known = (d.reporter_name, d.reporter_phone)
+        for name in TEXT_FIELDS:
+            text: str = getattr(d, name)
+            clean = scrub(text, known=known)
+            out[name] = clean
+            if clean != text:
+                out[sealed(name)] = seal(name, text)
+        return out
 
     def _locate(self, reports: Sequence[Report]) -> list[dict[str, str]]:
         if len(reports) == 1:
@@ -137,21 +157,20 @@ class Intake:
         fields = {
             "status": _TEXT[status], "source": _TEXT[report.source], "category": d.category,
             "severity": _TEXT[severity], "lon": repr(d.lon), "lat": repr(d.lat),
-            "address": d.address, "building": d.building, "description": d.description,
-            "reporter_name": d.reporter_name, "external_id": d.external_id,
-            "created_at": stamp, "updated_at": stamp, "entered_at": stamp,
+            "external_id": d.external_id, "created_at": stamp, "updated_at": stamp,
+            "entered_at": stamp,
             "due_at": "" if due is None else f"{due:.3f}", "escalation": "0", "count": "1",
             "rev": "1", "created_by": actor.name, **grid,
         }
+        fields.update(self._private(d))
         # Computed fields only when there is something to compute (the store drops empties).
-        if d.reporter_phone:
-            fields["reporter_phone"] = mask_phone(d.reporter_phone)
         if d.attachments:
             fields["attachments"] = json.dumps([str(u) for u in d.attachments])
         if d.occurred_at:
             fields["occurred_at"] = d.occurred_at.isoformat()
         if report.extra:
-            fields["extra"] = json.dumps(report.extra, ensure_ascii=False)
+            fields["extra"] = self._vault.seal(
+                "extra", json.dumps(report.extra, ensure_ascii=False))
         return NewEvent(
             fields=fields, created=now, due=due, actor=actor.name, role=actor.role.value,
             idempotency_key=report.idempotency_key, dedupe_key=report.dedupe_key,

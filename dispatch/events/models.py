@@ -144,17 +144,17 @@ class EventIn(BaseModel):
             raise ValueError(f"unknown category {value!r}")
         return value
 
+    @field_validator("occurred_at")
+    @classmethod
+    def _plausible_time(cls, value: datetime | None) -> datetime | None:
+        """Years 2000–2100: a report of year 1 or 9999 is a typo or a probe, never an event."""
+        if value is not None and not 2000 <= value.year <= 2100:
+            raise ValueError("must be a time between the years 2000 and 2100")
+        return value
+
     @field_validator("reporter_phone")
     @classmethod
     def _phone(cls, value: str) -> str:
         if value and not _PHONE.match(value):
             raise ValueError("is not a phone number")
         return value
-
-
-def mask_phone(phone: str) -> str:
-    """138****5678: personal data is masked before it is stored or shown (PIPL)."""
-    digits = re.sub(r"\D", "", phone)
-    if len(digits) < 7:
-        return "*" * len(digits)
-    return f"{digits[:3]}{'*' * (len(digits) - 7)}{digits[-4:]}"

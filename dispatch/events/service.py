@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+from dispatch.access.policy import Permission, permits
 from dispatch.access.roles import Actor
 from dispatch.access.scope import DISTRICT, Scope
 from dispatch.events.models import Severity, Status, categories
@@ -18,6 +19,10 @@ from dispatch.events.workflow import (
     escalation_level,
     escalation_tier,
 )
+from dispatch.privacy.audit import AuditAction, AuditLog, RevealReason
+from dispatch.privacy.disclosure import Disclosure, contact, disclosure_for, private_fields
+from dispatch.privacy.scrub import scrub
+from dispatch.privacy.vault import Vault
 from dispatch.store.events import EventStore, StaleStatusError
 from geo.model import street_names
 
@@ -37,23 +42,69 @@ class EventFilter:
     offset: int = 0
     limit: int = 100
     scope: Scope = DISTRICT  # the reader's scope: events outside it are not listed
+    reader: str = ""  # the reader's name: events assigned to them are listed wherever they are
 
 
 _PAGE = 1000  # deadline index entries read per round trip
+Views = list[dict[str, Any]]  # named: inside EventService, ``list`` is the method
 
 
 class EventService:
-    def __init__(self, *, store: EventStore, clock: Clock) -> None:
+    """Events as each reader may see them: public (scrubbed) unless asked for with the
+    disclosure their grants give, and every read of personal data audited."""
+
+    def __init__(self, *, store: EventStore, clock: Clock, vault: Vault,
+                 audit: AuditLog) -> None:
         self._store = store
         self._clock = clock
+        self._vault = vault
+        self._audit = audit
 
-    def get(self, event_id: str, *, timeline: bool = False) -> dict[str, Any]:
-        view = public_view(self._store.get(event_id), now=self._clock.now())
+    def get(self, event_id: str, *, timeline: bool = False,
+            disclosure: Disclosure = Disclosure.PUBLIC, actor: Actor | None = None
+            ) -> dict[str, Any]:
+        view = self._view(self._store.get(event_id), disclosure, now=self._clock.now())
         if timeline:
-            view["timeline"] = [_entry(e) for e in self._store.timeline(event_id)]
+            scrubbed = disclosure is Disclosure.PUBLIC
+            view["timeline"] = [_entry(e, scrubbed=scrubbed)
+                                for e in self._store.timeline(event_id)]
+        if disclosure is Disclosure.MASKED:
+            self._audit.read(actor=actor, target=event_id)
         return view
 
-    def list(self, flt: EventFilter) -> list[dict[str, Any]]:
+    def reveal(self, event_id: str, *, actor: Actor, reason: RevealReason,
+               note: str = "") -> dict[str, str]:
+        """The reporter's name and phone in full, recorded with who asked and why.
+
+        The caller has checked the actor's ``personal.reveal`` grant at the event's place.
+        """
+        found = contact(self._store.get(event_id), self._vault)
+        self._audit.record(AuditAction.REVEAL, actor=actor, target=event_id,
+                           field="reporter", reason=reason.value, note=note)
+        return found
+
+    def _view(self, h: dict[str, str], disclosure: Disclosure, *, now: float
+              ) -> dict[str, Any]:
+        return self._disclose(public_view(h, now=now), h, disclosure)
+
+    def _disclose(self, view: dict[str, Any], h: dict[str, str],
+                  disclosure: Disclosure) -> dict[str, Any]:
+        private = private_fields(h, disclosure, self._vault)
+        view["description"] = private.pop("description")
+        view["location"] |= {"address": private.pop("address"),
+                             "building": private.pop("building")}
+        view.update(private)
+        return view
+
+    def list(self, flt: EventFilter, *, disclosure: Disclosure = Disclosure.PUBLIC,
+             actor: Actor | None = None) -> Views:
+        found = self._list(flt, disclosure)
+        if found and disclosure is Disclosure.MASKED:
+            self._audit.record(AuditAction.LIST, actor=actor, target=found[0]["id"],
+                               count=len(found), note=",".join(v["id"] for v in found[:50]))
+        return found
+
+    def _list(self, flt: EventFilter, disclosure: Disclosure) -> Views:
         now = self._clock.now()
         out: list[dict[str, Any]] = []
         offset = 0
@@ -65,8 +116,8 @@ class EventService:
             if not ids:
                 break
             offset += len(ids)
-            out += [v for v in (public_view(h, now=now) for h in self._store.get_many(ids))
-                    if _matches(v, flt)]
+            out += [self._disclose(v, h, disclosure) for h in self._store.get_many(ids)
+                    if _matches(v := public_view(h, now=now), flt)]
         return out[flt.offset: flt.offset + flt.limit]
 
     def move(self, event_id: str, target: Status, *, actor: Actor, reason: str = "",
@@ -74,8 +125,13 @@ class EventService:
         current = self._store.get(event_id)
         check_move(Status(current["status"]), target, actor=actor, reason=reason,
                    street=current.get("street", ""),
-                   grids=(current.get(k, "") for k in ("micro", "general", "total")))
+                   grids=(current.get(k, "") for k in ("micro", "general", "total")),
+                   assignee=current.get("assignee", ""))
         extra = {k: v for k, v in (extra or {}).items() if k in MOVE_FIELDS}
+        if extra.get("assignee") and not permits(actor, Permission.EVENT_MANAGE):
+            raise TransitionError(f"only the centre dispatches: {actor.role.value!r} may not "
+                                  "set who an event goes to", field="assignee",
+                                  value=extra["assignee"])
         now = self._clock.now()
         due = due_at(current["category"], Severity(current["severity"]), target, entered=now)
         try:
@@ -86,7 +142,7 @@ class EventService:
             raise TransitionError(f"event {event_id} moved to {exc.current!r} meanwhile; "
                                   "reload and try again", field="status",
                                   value=target.value) from exc
-        return self.get(event_id)
+        return self.get(event_id, disclosure=disclosure_for(actor), actor=actor)
 
     def escalate_overdue(self) -> int:
         """Raise the escalation tier of every overdue event; returns how many changed."""
@@ -127,7 +183,7 @@ def _matches(view: dict[str, Any], flt: EventFilter) -> bool:
     where = place(view)
     if flt.grid and flt.grid not in where["grids"]:
         return False
-    if not flt.scope.admits(**where):
+    if not flt.scope.admits(**where) and not (flt.reader and view["assignee"] == flt.reader):
         return False
     return flt.overdue is None or view["overdue"] == flt.overdue
 
@@ -137,7 +193,7 @@ def _float(value: str | None) -> float | None:
 
 
 def public_view(h: dict[str, str], *, now: float) -> dict[str, Any]:
-    """The JSON shape of an event, as every API and screen sees it."""
+    """The JSON shape of an event without its personal data (see ``private_fields``)."""
     cat = categories().get(h["category"])
     due = _float(h.get("due_at"))
     status = Status(h["status"])
@@ -149,12 +205,10 @@ def public_view(h: dict[str, str], *, now: float) -> dict[str, Any]:
         "category": {"code": h["category"], "name": cat.name if cat else "",
                      "name_en": cat.name_en if cat else ""},
         "severity": h["severity"],
-        "description": h["description"],
-        "location": {"lon": float(h["lon"]), "lat": float(h["lat"]), "address": h["address"],
-                     "building": h["building"]},
+        "location": {"lon": float(h["lon"]), "lat": float(h["lat"])},
         "grid": {"micro": h["micro"], "general": h["general"], "total": h["total"],
                  "street": h["street"], "street_name": street_names().get(h["street"], ("",))[0]},
-        "reporter": {"name": h.get("reporter_name", ""), "phone": h.get("reporter_phone", "")},
+        "assignee": h.get("assignee", ""),
         "attachments": json.loads(h.get("attachments") or "[]"),
         "external_id": h.get("external_id", ""),
         "created_at": float(h["created_at"]),
@@ -166,8 +220,6 @@ def public_view(h: dict[str, str], *, now: float) -> dict[str, Any]:
         "escalation": {"level": level, "tier": escalation_tier(level)},
         "count": int(h.get("count") or 1),
         "rev": int(h.get("rev") or 1),
-        "reason": h.get("reason", ""),
-        "extra": json.loads(h.get("extra") or "{}"),
     }
 
 
@@ -215,10 +267,12 @@ def _street_name(code: str, *, en: bool = False) -> str:
     return names[1] if en else names[0]
 
 
-def _entry(e: dict[str, str]) -> dict[str, str | float]:
+def _entry(e: dict[str, str], *, scrubbed: bool) -> dict[str, str | float]:
     keep = ("seq", "kind", "actor", "role", "at", "before", "after", "reason", "tier", "level",
             "count")
     out: dict[str, str | float] = {k: e[k] for k in keep if k in e and e[k] != ""}
     out["at"] = float(out["at"])
+    if scrubbed and "reason" in out:
+        out["reason"] = scrub(str(out["reason"]))
     return out
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Protocol
 
-from dispatch.access.policy import Forbidden, Permission, require
+from dispatch.access.policy import Forbidden, Permission, permits, require
 from dispatch.access.roles import Actor
 from dispatch.events.models import ESCALATION_TIERS, Severity, Status
 from geo.model import data_dir
@@ -66,9 +66,14 @@ class TransitionError(ValueError):
 
 
 def check_move(current: Status, target: Status, *, actor: Actor, reason: str,
-               street: str | None = None, grids: Iterable[str] = ()) -> Move:
+               street: str | None = None, grids: Iterable[str] = (),
+               assignee: str = "") -> Move:
     """The move, if it exists, the actor's grants reach it (at the event's place, when
-    given) and it has the reason it needs; else TransitionError naming what is wrong."""
+    given) and it has the reason it needs; else TransitionError naming what is wrong.
+
+    Field work on an event dispatched to someone is theirs: a worker cannot sign, start or
+    report on another worker's event, even in their own grids.
+    """
     move = TRANSITIONS.get((current, target))
     if move is None:
         allowed = sorted(t.value for (f, t) in TRANSITIONS if f == current)
@@ -77,11 +82,15 @@ def check_move(current: Status, target: Status, *, actor: Actor, reason: str,
             f"from {current.value!r} an event can go to {allowed}",
             field="status", value=target.value)
     try:
-        require(actor, move.permission, street=street, grids=grids)
+        require(actor, move.permission, street=street, grids=grids, assignee=assignee)
     except Forbidden as exc:
         raise TransitionError(
             f"role {actor.role.value!r} may not move an event from {current.value!r} to "
             f"{target.value!r} ({exc})", field="role", value=actor.role.value) from exc
+    if (assignee and assignee != actor.name and move.permission is Permission.EVENT_HANDLE
+            and not permits(actor, Permission.EVENT_MANAGE)):
+        raise TransitionError(f"event is dispatched to {assignee!r}, not to {actor.name!r}",
+                              field="assignee", value=actor.name)
     if move.needs_reason and not reason.strip():
         raise TransitionError(f"moving to {target.value!r} needs a reason", field="reason",
                               value=reason)

@@ -22,10 +22,13 @@ class AuthStore:
         self._r = client
 
     def put_user(self, name: str, *, role: str, password_hash: str, display: str = "",
-                 scope: str = "district") -> None:
+                 scope: str = "district", demo: bool = False) -> None:
+        """Create or replace an account; replacing a demo account's password makes it an
+        ordinary one unless ``demo`` says otherwise."""
         self._r.hset(keys.user(name), mapping={
             "name": name, "role": role, "password_hash": password_hash, "scope": scope,
-            "display": display or name, "created_at": f"{time.time():.3f}"})
+            "display": display or name, "created_at": f"{time.time():.3f}",
+            "demo": "1" if demo else ""})
         self._r.sadd(keys.USERS, name)
 
     def user(self, name: str) -> dict[str, str] | None:
@@ -36,6 +39,13 @@ class AuthStore:
         if not self._r.exists(keys.user(name)):
             return False
         self._r.hset(keys.user(name), "disabled", "1" if disabled else "")
+        return True
+
+    def set_demo(self, name: str) -> bool:
+        """Marks an existing user as a demo account; False when there is no such user."""
+        if not self._r.exists(keys.user(name)):
+            return False
+        self._r.hset(keys.user(name), "demo", "1")
         return True
 
     def remove_user(self, name: str) -> bool:
@@ -53,12 +63,13 @@ class AuthStore:
             return [as_hash(u) for u in pipe.execute() if u]
 
     def put_token(self, token: str, *, name: str, role: str, scope: str = "district",
-                  expires_at: float | None = None) -> str:
+                  expires_at: float | None = None, device: str = "") -> str:
         """Stores the token's digest; an expiring token's hash also expires in Redis."""
         digest = token_digest(token)
         record: dict[FieldT, EncodableT] = {"name": name, "role": role, "scope": scope,
                   "created_at": f"{time.time():.3f}",
-                  "expires_at": "" if expires_at is None else f"{expires_at:.3f}"}
+                  "expires_at": "" if expires_at is None else f"{expires_at:.3f}",
+                  "device": device}
         with self._r.pipeline(transaction=True) as pipe:
             pipe.hset(keys.token(digest), mapping=record)
             if expires_at is not None:
@@ -81,6 +92,10 @@ class AuthStore:
 
     def token(self, token: str) -> dict[str, str] | None:
         return as_hash(self._r.hgetall(keys.token(token_digest(token)))) or None
+
+    def device_registered(self, device_id: str) -> bool:
+        """Whether the IoT registry holds this device (a device token is bound to one)."""
+        return bool(self._r.exists(keys.device(device_id)))
 
     def revoke_token(self, digest: str, *, actor: str = "") -> bool:
         """Deletes the token and, in the same transaction, tells every process's live feed
@@ -119,3 +134,9 @@ class SignInFailures:
 
     def clear(self, kind: str, who: str) -> None:
         self._r.delete(keys.sign_in_failures(kind, who))
+
+    def clear_all(self) -> int:
+        """Lift every lock at once (an administrator's unlock, a benchmark between rounds);
+        returns how many counters were dropped."""
+        found = list(self._r.scan_iter(match=keys.sign_in_failures("*", "*"), count=1000))
+        return int(self._r.delete(*found)) if found else 0

@@ -211,6 +211,7 @@ _PLACED = ("status", "street", "micro", "general", "total", "category")
 _SKIP = frozenset((*_PLACED, "id"))
 #: Text fields an event may lack (empty values are not stored); reads fill them in.
 OPTIONAL_FIELDS = ("address", "building", "description", "reporter_name", "reporter_phone",
+                   "address_sealed", "building_sealed", "description_sealed",
                    "attachments", "external_id", "occurred_at", "due_at", "reason",
                    "created_by", "extra", "assignee", "satisfaction", "note")
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 # --- whole keys ------------------------------------------------------------------------
 CHANGES = "changes"  # stream: every change, in order
+AUDIT = "audit"  # stream: every read of personal data, every reveal and every export
 GRIDS_ACTIVE = "grids:active"  # hash: the grid set this deployment serves
 LAYOUT = "config:layout"  # string: version of the key layout the data is in
 SECRET_KEY = "config:secret_key"  # string: the session-signing key every process shares
@@ -33,6 +34,9 @@ USER_PREFIX = "user:"  # hash: one user
 TOKEN_PREFIX = "token:"  # hash: one API token, by digest
 DEVICE_PREFIX = "device:"  # hash: one IoT device
 LOCK_PREFIX = "lock:"  # string: a named lease and its owner
+AUDIT_SEEN_PREFIX = "audit-seen:"  # string: one reader's repeated read, counted once a window
+SESSION_PREFIX = "session:"  # string: one signed-in browser's server-side session
+USER_SESSIONS_PREFIX = "user-sessions:"  # set: the session ids one account holds
 SIGN_IN_FAILURES_PREFIX = "signin-failures:"  # string: failed sign-ins, expiring with the window
 #: The public form's rate-limit counters (flask-limiter adds its own parts after it).
 RESIDENT_LIMIT_PREFIX = "grid-dispatch:resident"
@@ -109,3 +113,15 @@ def lock(name: str) -> str:
 def sign_in_failures(kind: str, who: str) -> str:
     """Failed sign-ins of one account (``kind`` "account") or one address ("address")."""
     return f"{SIGN_IN_FAILURES_PREFIX}{kind}:{who}"
+
+
+def audit_seen(actor: str, action: str, target: str) -> str:
+    return f"{AUDIT_SEEN_PREFIX}{actor}:{action}:{target}"
+
+
+def session(sid: str) -> str:
+    return SESSION_PREFIX + sid
+
+
+def user_sessions(account: str) -> str:
+    return USER_SESSIONS_PREFIX + account

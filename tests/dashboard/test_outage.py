@@ -47,9 +47,8 @@ class Env:
     def client(self, *, signed_in: bool = False):
         client = self.app.test_client()
         if signed_in:
-            with client.session_transaction() as session:
+            with client.session_transaction() as session:  # stored in Redis, before any outage
                 session["_user_id"] = USER
-                session["csrf"] = "outage-csrf"
         return client
 
     def bearer(self, role: Role = Role.OPERATOR) -> dict:
@@ -185,32 +184,33 @@ def test_open311_with_an_api_key_is_503_in_the_spec_format(env):
 
 
 def test_page_reload_when_signed_in_is_a_503_page_in_the_screens_language(env):
+    zh, english, asked = (env.client(signed_in=True) for _ in range(3))
+    english.set_cookie("lang", "en")
     with outage(env):
-        unavailable_page(env.client(signed_in=True).get("/"), lang="zh")
-        english = env.client(signed_in=True)
-        english.set_cookie("lang", "en")
+        unavailable_page(zh.get("/"), lang="zh")
         text = unavailable_page(english.get("/"), lang="en")
         assert "Pidu Grid Dispatch Centre" in text
-        unavailable_page(env.client(signed_in=True).get("/?lang=en"), lang="en")
+        unavailable_page(asked.get("/?lang=en"), lang="en")
 
 
 def test_login_page_and_sign_in_are_503_pages(env):
+    signed_in, signed_out = env.client(signed_in=True), env.client()
+    token = _csrf(signed_out.get("/login"))
     with outage(env):
-        unavailable_page(env.client(signed_in=True).get("/login"), lang="zh")
-        resp = env.client(signed_in=True).post("/login", data={
-            "username": USER, "password": PASSWORD, "csrf": "outage-csrf", "next": "/"})
-        unavailable_page(resp, lang="zh")
-        signed_out = env.client()
-        with signed_out.session_transaction() as session:
-            session["csrf"] = "outage-csrf"
+        unavailable_page(signed_in.get("/login"), lang="zh")
         unavailable_page(signed_out.post("/login", data={
-            "username": USER, "password": PASSWORD, "csrf": "outage-csrf"}), lang="zh")
+            "username": USER, "password": PASSWORD, "csrf": token}), lang="zh")
+
+
+def _csrf(resp) -> str:
+    return re.search(r'name="csrf" value="([^"]+)"', resp.get_data(as_text=True)).group(1)
 
 
 def test_dash_callback_is_503_json(env):
     event_id = _post_event(env)
+    client = env.client(signed_in=True)
     with outage(env):
-        unavailable_json(_dash_event_panel(env.client(signed_in=True), event_id))
+        unavailable_json(_dash_event_panel(client, event_id))
 
 
 def test_healthz_is_503_at_once(env):
@@ -244,6 +244,8 @@ def test_resident_form_submit_is_the_try_again_page(env, micro):
     client = env.client()
     client.environ_base["REMOTE_ADDR"] = "10.99.0.1"
     form = _resident_form(client, micro)
+    operator = env.client(signed_in=True)  # its page template asks who is signed in
+    operator.environ_base["REMOTE_ADDR"] = "10.99.0.3"
     with outage(env):
         resp = client.post("/report", data=form)
         text = resp.get_data(as_text=True)
@@ -252,8 +254,6 @@ def test_resident_form_submit_is_the_try_again_page(env, micro):
         assert resp.headers["Content-Security-Policy"]  # still the residents' strict page
         again = client.post("/report", data=form)  # the rate limit counts on, in memory
         assert again.status_code == 503
-        operator = env.client(signed_in=True)  # its page template asks who is signed in
-        operator.environ_base["REMOTE_ADDR"] = "10.99.0.3"
         assert "暂时无法提交" in operator.post("/report", data=form).get_data(as_text=True)
     assert client.post("/report", data=form).status_code == 200
 

@@ -12,15 +12,16 @@ from dispatch.simulate import Simulator
 from dispatch.store import Store
 from dispatch.store.devices import DeviceStore
 from geo.locate import Locator
+from tests.support import privacy, vault
 
 
 def test_reports_from_every_channel_and_moves_them_on(redis_server, demo_grids):
     store = Store.from_url(redis_server.url)
     clock = SystemClock()
     locator = Locator(demo_grids)
-    events = EventService(store=store.events, clock=clock)
-    sim = Simulator(grids=demo_grids, intake=Intake(store=store.events, locator=locator,
-                                                     clock=clock),
+    events = EventService(store=store.events, clock=clock, **privacy(store, clock))
+    intake = Intake(store=store.events, locator=locator, vault=vault(), clock=clock)
+    sim = Simulator(grids=demo_grids, intake=intake,
                     events=events, seed=7,
                     registry=DeviceRegistry(store=DeviceStore.of(store), locator=locator,
                                             clock=clock))

@@ -36,6 +36,7 @@ from dispatch.channels.resident.token import FormToken, FormTokenError
 from dispatch.events.intake import IntakeError
 from dispatch.events.models import EventIn, Outcome, Severity, Status, categories
 from dispatch.events.workflow import limit_minutes
+from dispatch.privacy.disclosure import Disclosure
 from geo.grids import GridRef
 
 bp = Blueprint("resident", __name__)
@@ -139,7 +140,8 @@ def _form(ref: GridRef, *, values: Mapping[str, str], errors: dict) -> str:
 
 
 def _receipt(event_id: str, *, repeat: bool, qr: GridRef) -> str:
-    event = _runtime().events.get(event_id)
+    # the reporter's own receipt: their report as they sent it, their phone masked
+    event = _runtime().events.get(event_id, disclosure=Disclosure.MASKED)
     code = event["category"]["code"]
     choice = CHOICE_BY_CODE.get(code)
     category = choice.zh if choice else categories()[code].name

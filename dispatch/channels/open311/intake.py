@@ -13,7 +13,7 @@ import math
 import re
 from collections.abc import Mapping
 
-from dispatch.channels.open311.spec import Open311Error, SpecError, mask_email
+from dispatch.channels.open311.spec import Open311Error, SpecError
 from dispatch.events.intake import IntakeError, Problem, Report, parse
 from dispatch.events.models import Source, categories
 
@@ -26,6 +26,7 @@ _ARGUMENT = {
 }
 _CJK = re.compile(r"[\u3400-\u9fff]")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+MAX_EMAIL = 254
 
 
 def report_from_form(form: Mapping[str, str], *, idempotency_key: str = "") -> Report:
@@ -82,9 +83,12 @@ def full_name(first: str, last: str) -> str:
 
 def _extra(form: Mapping[str, str]) -> dict[str, str]:
     email = _text(form, "email")
+    if len(email) > MAX_EMAIL:
+        raise Open311Error.one(400, "email", f"is longer than {MAX_EMAIL} characters, "
+                               "the most an e-mail address can have (RFC 5321)")
     if email and not _EMAIL.match(email):
         raise Open311Error.one(400, "email", f"{email!r} is not an e-mail address")
-    kept = {"email": mask_email(email) if email else "",
+    kept = {"email": email,  # sealed with the rest of the channel's details
             "device_id": _text(form, "device_id")[:64],
             "account_id": _text(form, "account_id")[:64],
             "jurisdiction_id": _text(form, "jurisdiction_id")[:64]}

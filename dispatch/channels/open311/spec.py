@@ -7,13 +7,13 @@ so an Open311 client never sees a request closed that the centre still counts as
 and ``updated_datetime`` of a closed request is the time it was closed, as the spec asks.
 
 The GET methods need no key (the spec's rule), so what they show is what a resident may
-see: no reporter, phone and ID numbers masked inside descriptions, and classes that concern
-identifiable vulnerable people or police matters (12, 13) never listed.
+see: no reporter, free text scrubbed of phones, e-mail, ID numbers and house-level
+addresses, and classes that concern identifiable vulnerable people or police matters (12, 13)
+never listed.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -21,7 +21,8 @@ from enum import StrEnum
 from typing import Any
 
 from dispatch import localtime
-from dispatch.events.models import Category, Severity, Status, categories, mask_phone
+from dispatch.events.models import Category, Severity, Status, categories
+from dispatch.privacy.scrub import scrub
 from geo.grids import GridSet, UnknownGridError
 
 MAX_REQUESTS = 1000
@@ -155,19 +156,10 @@ def parse_w3c(raw: str, name: str) -> float:
 
 # --- privacy ----------------------------------------------------------------------------
 
-_MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
-_ID_NUMBER = re.compile(r"(?<![\dXx])\d{17}[\dXx](?![\dXx])")
-
-
 def redact(text: str) -> str:
-    """Mask mobile and ID-card numbers a resident typed into free text (PIPL)."""
-    text = _ID_NUMBER.sub(lambda m: m.group()[:3] + "*" * 11 + m.group()[-4:], text)
-    return _MOBILE.sub(lambda m: mask_phone(m.group()), text)
-
-
-def mask_email(email: str) -> str:
-    local, _, domain = email.partition("@")
-    return f"{local[:1]}***@{domain}"
+    """Free text as the public may read it: phones, e-mail, ID numbers and the household part
+    of addresses removed (PIPL)."""
+    return scrub(text)
 
 
 def publishable(view: dict[str, Any]) -> bool:

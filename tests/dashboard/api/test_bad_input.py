@@ -200,3 +200,30 @@ def test_a_forged_move_button_is_answered_not_crashed(env, trigger):
                                          json=body)
     assert resp.status_code == 200, resp.get_data(as_text=True)[:300]
     assert "Not a move this screen offers" in resp.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("url", ["/_dash-component-suites/no_such_package/x.js",
+                                 "/_dash-component-suites/dash/no/such/file.v1_0_0m1.js"])
+def test_an_unknown_dash_component_path_is_404_not_500(env, url):
+    app, _, _, _ = env
+    resp = app.server.test_client().get(url)
+    body = _refused(resp, 404, "path")
+    assert "registered" not in body["message"]
+
+
+def test_a_line_break_in_a_page_path_is_sent_to_sign_in_not_a_500(env):
+    app, _, _, _ = env
+    resp = app.server.test_client().get("/geo/x%0D/y%0A.pbf")
+    assert resp.status_code == 302
+    assert resp.headers["Location"] == "/login?next=%2Fgeo%2Fx%250D%2Fy%250A.pbf"
+
+
+@pytest.mark.parametrize("when", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59Z",
+                                  "1969-12-31T23:59:59Z"])
+def test_a_report_time_outside_2000_to_2100_is_named(when):
+    from dispatch.events.intake import IntakeError, parse
+
+    with pytest.raises(IntakeError) as err:
+        parse({"category": "06001", "lon": 103.9, "lat": 30.8, "description": "x",
+               "occurred_at": when})
+    assert err.value.problems[0].field == "occurred_at"

@@ -40,9 +40,10 @@ def env(redis_server, cache_dir, demo_grids, tmp_path_factory):
         "street": runtime.auth.create_token(
             name="scope-street-leader", role=Role.LEADER,
             scope=Scope(Reach.STREET, frozenset({streets[0]}))),
-        "street-worker": runtime.auth.create_token(
-            name="scope-street-worker", role=Role.WORKER,
-            scope=Scope(Reach.STREET, frozenset({streets[0]}))),
+        **{name: runtime.auth.create_token(
+            name=f"scope-{name}", role=Role.WORKER,
+            scope=Scope(Reach.GRIDS, frozenset({str(micro["code"].iloc[0])})))
+           for name in ("grid-worker", "other-worker", "roaming-worker")},
         "grids": runtime.auth.create_token(
             name="scope-grid-leader", role=Role.LEADER,
             scope=Scope(Reach.GRIDS, frozenset({str(micro["code"].iloc[0])}))),
@@ -78,21 +79,42 @@ def test_a_grid_account_lists_its_grids_only(env):
     assert mine in listed and theirs not in listed
 
 
-def test_a_street_worker_moves_its_streets_events_only(env):
+def test_a_worker_moves_its_grids_events_and_its_own_assignments_only(env):
     app, runtime, tokens, (mine, theirs), _ = env
     client = app.server.test_client()
     operator = runtime.auth.create_token(name="scope-operator-2", role=Role.OPERATOR)
-    for event_id in (mine, theirs):  # registered → dispatched: the operator's move
-        resp = client.post(f"/api/v1/events/{event_id}/transitions", json={"status":
-                           "dispatched"}, headers={"Authorization": f"Bearer {operator}"})
+    for event_id, assignee in ((mine, "scope-grid-worker"), (theirs, "")):
+        resp = client.post(f"/api/v1/events/{event_id}/transitions", json={
+            "status": "dispatched", "assignee": assignee},
+            headers={"Authorization": f"Bearer {operator}"})
         assert resp.status_code == 200, resp.text
-    headers = {"Authorization": f"Bearer {tokens['street-worker']}"}
-    sign = {"status": "signed"}  # dispatched → signed: field work (event.handle)
-    refused = client.post(f"/api/v1/events/{theirs}/transitions", json=sign, headers=headers)
+
+    def sign(who: str, event_id: str):
+        return client.post(f"/api/v1/events/{event_id}/transitions", json={"status": "signed"},
+                           headers={"Authorization": f"Bearer {tokens[who]}"})
+
+    refused = sign("grid-worker", theirs)  # another street, not theirs
     assert refused.status_code == 403 and "outside your scope" in refused.get_json()["message"]
-    assert runtime.events.get(theirs)["status"] == "dispatched"
-    done = client.post(f"/api/v1/events/{mine}/transitions", json=sign, headers=headers)
+    taken = sign("other-worker", mine)  # in the same grid, but dispatched to someone else
+    assert taken.status_code == 403 and "dispatched to 'scope-grid-worker'" in \
+        taken.get_json()["message"]
+    assert runtime.events.get(theirs)["status"] == runtime.events.get(mine)["status"] == \
+        "dispatched"
+    done = sign("grid-worker", mine)
     assert done.status_code == 200 and done.get_json()["status"] == "signed"
+
+
+def test_an_event_assigned_to_a_worker_reaches_them_outside_their_grids(env):
+    app, runtime, tokens, (_, theirs), _ = env
+    window = f"since={START - 60}&until={START + 60}"
+    assert _get(app, tokens["roaming-worker"], f"/api/v1/events/{theirs}").status_code == 403
+    runtime.store.events._r.hset(f"ev:{theirs}", "assignee", "scope-roaming-worker")
+    assert _get(app, tokens["roaming-worker"], f"/api/v1/events/{theirs}").status_code == 200
+    listed = {e["id"] for e in _get(app, tokens["roaming-worker"], f"/api/v1/events?{window}")
+              .get_json()["events"]}
+    assert theirs in listed
+    assert theirs not in {e["id"] for e in _get(
+        app, tokens["grid-worker"], f"/api/v1/events?{window}").get_json()["events"]}
 
 
 def test_the_live_feed_is_held_to_the_street(env):
@@ -116,3 +138,14 @@ def test_a_street_snapshot_holds_only_its_street(env):
     snap = _get(app, tokens["street"], "/api/v1/live/changes").get_json()
     held = {e["id"] for e in snap["events"]}
     assert theirs not in held
+
+
+def test_a_worker_cannot_dispatch_an_event_to_anyone(env):
+    app, runtime, tokens, (mine, _), _ = env
+    before = runtime.events.get(mine)
+    resp = app.server.test_client().post(
+        f"/api/v1/events/{mine}/transitions",
+        json={"status": "in_progress", "assignee": "scope-other-worker"},
+        headers={"Authorization": f"Bearer {tokens['grid-worker']}"})
+    assert resp.status_code == 403 and resp.get_json()["field"] == "assignee"
+    assert runtime.events.get(mine)["assignee"] == before["assignee"]

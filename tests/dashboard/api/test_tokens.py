@@ -66,8 +66,10 @@ def test_revoked_over_the_admin_api_fails_at_once_here(env):
 @pytest.mark.parametrize("body, field", [
     ({"name": "", "role": "integration"}, "name"), ({"name": "x", "role": "system"}, "role"),
     ({"name": "x", "role": "worker", "scope": "city"}, "scope"),
-    ({"name": "x", "role": "worker", "expires_days": -1}, "expires_days"),
-    ({"name": "x", "role": "worker", "expires_days": True}, "expires_days"),
+    ({"name": "x", "role": "worker"}, "scope"),  # the district: a worker would read nothing
+    ({"name": "x", "role": "worker", "scope": "street:510117001"}, "scope"),
+    ({"name": "x", "role": "leader", "expires_days": -1}, "expires_days"),
+    ({"name": "x", "role": "leader", "expires_days": True}, "expires_days"),
 ])
 def test_bad_token_requests_name_the_field(env, body, field):
     app, _, admin = env
@@ -110,16 +112,68 @@ def test_the_command_line_lists_and_revokes(env, redis_server, monkeypatch):
     _, runtime, _ = env
     monkeypatch.setenv("REDIS_URL", redis_server.url)
     runner = CliRunner()
+    device = _registered_device(runtime, "TOK-CLI-1")
     made = runner.invoke(main, ["tokens", "create", "--role", "device", "--name",
-                                "tokens-cli", "--expires-days", "7"])
+                                "tokens-cli", "--device", device, "--expires-days", "7"])
     assert made.exit_code == 0, made.output
     token = made.output.strip().splitlines()[-1]
     listed = runner.invoke(main, ["tokens", "list"])
     line = next(x for x in listed.output.splitlines() if x.endswith("tokens-cli"))
-    assert token not in listed.output and "device" in line
+    assert token not in listed.output and "device" in line and device in line
     token_id = line.split()[0]
     assert runner.invoke(main, ["tokens", "revoke", "abc"]).exit_code != 0
     revoked = runner.invoke(main, ["tokens", "revoke", token_id])
     assert revoked.exit_code == 0 and "revoked" in revoked.output
     with pytest.raises(AuthError):
         Auth(runtime.store.auth).from_token(token)
+
+
+# --- device tokens name their device ---------------------------------------------------------
+
+def _registered_device(runtime, device_id: str) -> str:
+    from dispatch.access.roles import Actor
+
+    runtime.devices.register({"device_id": device_id, "type": "smoke", "lon": 103.893,
+                              "lat": 30.806}, actor=Actor("tokens-test", Role.OPERATOR))
+    return device_id
+
+
+@pytest.mark.parametrize("body, named", [
+    ({"role": "device"}, "device is required for a device token"),
+    ({"role": "device", "device": "  "}, "device is required for a device token"),
+    ({"role": "device", "device": "TOK-GHOST"}, "device 'TOK-GHOST' is not registered"),
+    ({"role": "device", "device": 7}, "device must be the id of a registered device"),
+    ({"role": "integration", "device": "TOK-API-1"}, "device is for device tokens only"),
+])
+def test_a_device_token_needs_its_registered_device_and_only_it_names_one(env, body, named):
+    app, runtime, admin = env
+    _registered_device(runtime, "TOK-API-1")
+    resp = app.server.test_client().post("/api/v1/tokens", headers=admin,
+                                         json={"name": "tokens-bad-device", **body})
+    assert resp.status_code == 422, resp.get_json()
+    refusal = resp.get_json()
+    assert refusal["field"] == "device" and named in refusal["message"]
+    assert "tokens-bad-device" not in {i.name for i in runtime.auth.tokens()}
+
+
+def test_a_device_token_is_bound_and_listed_with_its_device(env):
+    app, runtime, admin = env
+    device = _registered_device(runtime, "TOK-API-2")
+    client = app.server.test_client()
+    made = client.post("/api/v1/tokens", headers=admin,
+                       json={"name": "tokens-bound", "role": "device", "device": device})
+    assert made.status_code == 201 and made.get_json()["device"] == device
+    listed = client.get("/api/v1/tokens", headers=admin).get_json()["tokens"]
+    mine = next(t for t in listed if t["name"] == "tokens-bound")
+    assert mine["device"] == device and mine["role"] == "device"
+    other = next(t for t in listed if t["name"] == "tokens-admin")
+    assert other["device"] is None
+    assert runtime.auth.from_token(made.get_json()["token"]).device == device
+
+
+def test_the_document_names_the_device_field(env):
+    app, _, _ = env
+    doc = app.server.test_client().get("/openapi.json").get_json()
+    schema = doc["paths"]["/api/v1/tokens"]["post"]["requestBody"]["content"][
+        "application/json"]["schema"]
+    assert "device" in schema["properties"]

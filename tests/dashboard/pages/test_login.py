@@ -179,3 +179,82 @@ def test_disabling_or_removing_an_account_ends_its_sessions(env, redis_server, m
     assert _attempt(server, "login-leaver", "leaving-soon", "10.5.0.1").status_code == 302
     missing = runner.invoke(main, ["users", "remove", "login-nobody"])
     assert missing.exit_code != 0 and "no user 'login-nobody'" in missing.output
+
+
+def _sign_in(server, name: str = USER, password: str = PASSWORD):
+    client = server.test_client()
+    resp = client.post("/login", data={"username": name, "password": password,
+                                       "csrf": _form_csrf(client)})
+    assert resp.status_code == 302 and _signed_in(client)
+    return client
+
+
+def _cookie(client) -> str:
+    return client.get_cookie("session").value
+
+
+def test_the_session_lives_in_redis_and_the_cookie_is_only_its_id(env):
+    from dispatch.store import keys
+
+    server, runtime = env
+    sid = _cookie(_sign_in(server))
+    assert re.fullmatch(r"[A-Za-z0-9_-]{40,}", sid), "a random id, no data and no signature"
+    assert runtime.store.events._r.exists(keys.session(sid))
+    assert sid in runtime.store.events._r.smembers(keys.user_sessions(USER))
+
+
+def test_a_cookie_copied_before_logout_is_worthless_after_it(env):
+    server, _ = env
+    client = _sign_in(server)
+    copied = _cookie(client)
+    assert client.post("/logout").status_code == 302
+    thief = server.test_client()
+    thief.set_cookie("session", copied)
+    assert not _signed_in(thief)
+
+
+def test_signing_in_gives_a_new_session_id(env):
+    server, _ = env
+    first = _cookie(_sign_in(server))
+    assert first != _cookie(_sign_in(server))
+
+
+def test_an_administrator_signs_a_person_out_everywhere(env, redis_server, monkeypatch):
+    from click.testing import CliRunner
+
+    from dashboard.cli import main
+
+    server, runtime = env
+    runtime.auth.add_user("login-two-screens", role=Role.LEADER, password="two-screens")
+    screens = [_sign_in(server, "login-two-screens", "two-screens") for _ in range(2)]
+    monkeypatch.setenv("REDIS_URL", redis_server.url)
+    result = CliRunner().invoke(main, ["users", "sign-out", "login-two-screens"])
+    assert result.exit_code == 0 and "2 session(s) ended" in result.output, result.output
+    assert not any(_signed_in(s) for s in screens)
+    assert _sign_in(server, "login-two-screens", "two-screens")  # may sign in again
+    trail = [r for r in runtime.audit.export(since=0, changes=False)
+             if r["target"] == "login-two-screens" and r["field"] == "account"]
+    assert trail and trail[-1]["action"] == "account.change"
+
+
+def test_a_stale_or_foreign_form_token_does_not_sign_in(env):
+    server, _ = env
+    client = server.test_client()
+    token = _form_csrf(client)
+    other = server.test_client()
+    resp = other.post("/login", data={"username": USER, "password": PASSWORD, "csrf": token})
+    assert resp.status_code == 401 and not _signed_in(other), "the token without its cookie"
+    client.set_cookie("login_csrf", "forged", path="/login")
+    resp = client.post("/login", data={"username": USER, "password": PASSWORD,
+                                       "csrf": "forged"})
+    assert resp.status_code == 401 and not _signed_in(client), "a token we did not sign"
+
+
+def test_a_write_from_another_sites_page_is_refused_by_its_origin(env):
+    server, _ = env
+    client = _sign_in(server)
+    evil = client.post("/logout", headers={"Origin": "https://evil.example"})
+    assert evil.status_code == 403 and evil.get_json()["field"] == "Origin"
+    assert _signed_in(client)
+    ours = client.post("/logout", headers={"Origin": "http://localhost"})
+    assert ours.status_code == 302 and not _signed_in(client)

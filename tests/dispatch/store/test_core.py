@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from tests.support import privacy, vault
+
 
 def test_grid_set_is_recorded_with_a_change_entry(store, demo_grids):
     entry = store.record_grid_set(demo_grids.summary(), actor="system")
@@ -21,6 +23,8 @@ def test_recording_again_replaces_not_merges(store, demo_grids):
     assert [c["actor"] for c in store.changes(count=2)] == ["admin", "system"]
 
 
+
+
 def test_event_ids_carry_the_beijing_date(store, demo_grids):
     from datetime import UTC, datetime
 
@@ -32,7 +36,8 @@ def test_event_ids_carry_the_beijing_date(store, demo_grids):
 
     # 17:30 UTC on 26 November is 01:30 on 27 November in Beijing.
     clock = ManualClock(t=datetime(2026, 11, 26, 17, 30, tzinfo=UTC).timestamp())
-    intake = Intake(store=store.events, locator=Locator(demo_grids), clock=clock)
+    intake = Intake(store=store.events, locator=Locator(demo_grids), clock=clock,
+                    vault=vault())
     report = Report(data=parse({"category": "06001", "lon": 103.9, "lat": 30.8,
                                 "description": "夜间井盖缺失"}), source=Source.API)
     created = intake.submit(report, actor=Actor(name="t", role=Role.OPERATOR))
@@ -48,8 +53,9 @@ def test_top_tier_leaves_the_deadline_index_until_the_next_move(store, demo_grid
     from geo.locate import Locator
 
     clock = ManualClock(t=2_100_000_000.0)  # far from other tests' events
-    intake = Intake(store=store.events, locator=Locator(demo_grids), clock=clock)
-    events = EventService(store=store.events, clock=clock)
+    intake = Intake(store=store.events, locator=Locator(demo_grids), clock=clock,
+                    vault=vault())
+    events = EventService(store=store.events, clock=clock, **privacy(store, clock))
     actor = Actor(name="t", role=Role.OPERATOR)
     event_id = intake.submit(Report(data=parse({"category": "05002", "lon": 103.9,
                                                  "lat": 30.8, "description": "占道"}),

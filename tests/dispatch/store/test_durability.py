@@ -16,6 +16,7 @@ from dispatch.events.workflow import SystemClock
 from dispatch.store import Store, StoreError
 from dispatch.store.server import EmbeddedRedis
 from geo.locate import Locator
+from tests.support import vault
 
 REPORT = {"category": "06001", "lon": 103.893, "lat": 30.806, "description": "井盖缺失"}
 
@@ -23,7 +24,8 @@ REPORT = {"category": "06001", "lon": 103.893, "lat": 30.806, "description": "�
 def test_every_acknowledged_event_survives_a_sigkill(tmp_path, demo_grids):
     server = EmbeddedRedis(tmp_path / "redis").start()
     store = Store.from_url(server.url)
-    intake = Intake(store=store.events, locator=Locator(demo_grids), clock=SystemClock())
+    intake = Intake(store=store.events, locator=Locator(demo_grids), clock=SystemClock(),
+                    vault=vault())
     actor = Actor(name="load", role=Role.OPERATOR)
     acked: list[str] = []
     failures = 0

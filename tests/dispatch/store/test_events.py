@@ -24,6 +24,7 @@ from dispatch.store.core import CHANGES
 from dispatch.store.events import EventNotFoundError, StaleStatusError
 from geo.locate import Locator
 from geo.model import Tier
+from tests.support import privacy, vault
 
 OPERATOR = Actor("op-store", Role.OPERATOR)
 WORKER = Actor("worker-store", Role.WORKER)
@@ -60,12 +61,12 @@ def clock() -> ManualClock:
 
 @pytest.fixture
 def intake(store, locator, clock) -> Intake:
-    return Intake(store=store.events, locator=locator, clock=clock)
+    return Intake(store=store.events, locator=locator, clock=clock, vault=vault())
 
 
 @pytest.fixture
 def service(store, clock) -> EventService:
-    return EventService(store=store.events, clock=clock)
+    return EventService(store=store.events, clock=clock, **privacy(store, clock))
 
 
 @pytest.fixture(scope="module")
@@ -178,7 +179,7 @@ def test_moving_an_unknown_event_says_so(service):
 def test_a_reason_is_stored_and_cleared_by_the_next_move(intake, service, points):
     event_id = intake.submit(_report(points[2], source=Source.OPERATOR), actor=OPERATOR).id
     assert service.get(event_id)["status"] == "registered"
-    service.move(event_id, Status.DISPATCHED, actor=OPERATOR)
+    service.move(event_id, Status.DISPATCHED, actor=OPERATOR, extra={"assignee": WORKER.name})
     view = service.move(event_id, Status.RETURNED, actor=WORKER, reason="不属于本网格")
     assert view["reason"] == "不属于本网格"
     assert service.get(event_id, timeline=True)["timeline"][-1]["reason"] == "不属于本网格"
@@ -190,11 +191,12 @@ def test_a_reason_is_stored_and_cleared_by_the_next_move(intake, service, points
 def test_a_stale_read_loses_the_race_and_writes_nothing(intake, store, clock, redis, points):
     event_id = intake.submit(_report(points[3]), actor=WORKER).id
     stale = store.events.get(event_id)  # the second operator's screen, read earlier
-    first = EventService(store=store.events, clock=clock)
+    first = EventService(store=store.events, clock=clock, **privacy(store, clock))
     first.move(event_id, Status.REGISTERED, actor=OPERATOR)
     after_first = _state(redis, event_id)
 
-    second = EventService(store=_StaleReads(store.events, stale), clock=clock)
+    second = EventService(store=_StaleReads(store.events, stale), clock=clock,
+                          **privacy(store, clock))
     with pytest.raises(TransitionError) as err:
         second.move(event_id, Status.CANCELLED, actor=OPERATOR, reason="duplicate")
     assert err.value.field == "status"
@@ -209,7 +211,8 @@ def test_two_services_racing_one_wins_the_other_fails_cleanly(
     stream_before = redis.xlen(CHANGES)
     barrier = threading.Barrier(2)
     stores = [Store.from_url(redis_server.url) for _ in range(2)]
-    services = [EventService(store=_PausedFirstRead(s.events, barrier), clock=clock)
+    services = [EventService(store=_PausedFirstRead(s.events, barrier), clock=clock,
+                             **privacy(s, clock))
                 for s in stores]
     moves = [(Status.REGISTERED, ""), (Status.CANCELLED, "reported twice")]
     results: list[object] = [None, None]
@@ -491,7 +494,8 @@ def test_clocks_survive_a_restart(intake, service, redis_server, clock, points):
 
     restarted = Store.from_url(redis_server.url)
     try:
-        fresh = EventService(store=restarted.events, clock=ManualClock(t=clock.now()))
+        fresh = EventService(store=restarted.events, clock=ManualClock(t=clock.now()),
+                             **privacy(restarted, clock))
         after = fresh.get(event_id)
         assert after == before
         assert after["due_at"] == created["due_at"]

@@ -11,6 +11,7 @@ import shapely
 
 from dashboard.api.channels.resident_limits import client_key, storage_uri
 from dispatch.channels.resident.token import FormToken, FormTokenError
+from dispatch.privacy.disclosure import Disclosure
 from dispatch.store import StoreError
 from geo.model import Tier
 from tests.support import running_app
@@ -76,7 +77,7 @@ def test_form_opens_without_sign_in_with_every_choice_and_nothing_from_outside(
     for label in ("市容环境", "设施损坏", "安全隐患", "邻里纠纷", "噪声扰民", "民生诉求", "其他"):
         assert label in html
     assert html.count('type="radio" name="category"') == 7
-    assert "保存时隐去中间四位" in html and 'maxlength="2000"' in html
+    assert "加密保存，显示时隐去中间四位" in html and 'maxlength="2000"' in html
     urls = re.findall(r'(?:src|href|action)="([^"]+)"', html)
     assert urls and all(u.startswith("/") for u in urls), urls
     headers = client.get(f"/report?grid={micro}").headers
@@ -99,13 +100,13 @@ def test_post_stores_a_resident_event_at_the_micro_grid_with_the_phone_masked(
                  name="王阿姨", phone="13812345678")
     html = resp.get_data(as_text=True)
     assert resp.status_code == 200 and "您的反映已受理，编号" in html
-    event = runtime.events.get(_event_id(html))
+    event = runtime.events.get(_event_id(html), disclosure=Disclosure.MASKED)
     point = shapely.point_on_surface(demo_grids.geometry(micro))
     assert event["source"] == "resident" and event["status"] == "reported"
     assert event["grid"]["micro"] == micro and event["category"]["code"] == "06002"
     assert (event["location"]["lon"], event["location"]["lat"]) == (point.x, point.y)
     assert event["location"]["building"] == "3栋"
-    assert event["reporter"] == {"name": "王阿姨", "phone": "138****5678"}
+    assert event["reporter"] == {"name": "王**", "phone": "138****5678", "masked": True}
     assert event["extra"] == {"qr_grid": micro, "located_by": "grid"}
     assert "138****5678" in html and "13812345678" not in html
 
@@ -114,7 +115,7 @@ def test_script_is_stored_verbatim_and_only_ever_shown_escaped(client, runtime, 
     text = f"{XSS} 楼道堆物"
     resp = _post(client, micro, category="01001", description=text, b=XSS)
     html = resp.get_data(as_text=True)
-    assert runtime.events.get(_event_id(html))["description"] == text
+    assert runtime.events.get(_event_id(html), disclosure=Disclosure.MASKED)["description"] == text
     assert XSS not in html and "&lt;script&gt;alert(1)&lt;/script&gt; 楼道堆物" in html
     form = _open(client, micro, XSS)
     assert XSS not in form and "&lt;script&gt;" in form
@@ -141,7 +142,7 @@ def test_double_submit_with_one_token_stores_one_event(client, runtime, micro):
     second = _post(client, micro, **form).get_data(as_text=True)
     assert _event_id(first) == _event_id(second)
     assert "已提交过" in second and "已提交过" not in first
-    assert runtime.events.get(_event_id(first))["count"] == 1
+    assert runtime.events.get(_event_id(first), disclosure=Disclosure.MASKED)["count"] == 1
     third = _post(client, micro, category="15002", description="夜间施工噪声")
     assert _event_id(third.get_data(as_text=True)) != _event_id(first)
 
@@ -167,7 +168,7 @@ def test_general_code_asks_which_building(client, runtime, general, demo_grids):
     missing = _post(client, general, category="99001", description="x")
     assert missing.status_code == 422 and 'id="err-micro"' in missing.get_data(as_text=True)
     done = _post(client, general, micro=children[-1], category="99001", description="x")
-    event = runtime.events.get(_event_id(done.get_data(as_text=True)))
+    event = runtime.events.get(_event_id(done.get_data(as_text=True)), disclosure=Disclosure.MASKED)
     assert event["grid"]["micro"] == children[-1]
     assert event["extra"]["qr_grid"] == general
 
@@ -179,7 +180,8 @@ def test_phone_position_is_used_only_inside_the_district_and_when_precise(
 
     def stored(**where):
         resp = _post(client, micro, category="99001", description="x", **where)
-        return runtime.events.get(_event_id(resp.get_data(as_text=True)))
+        return runtime.events.get(_event_id(resp.get_data(as_text=True)),
+                                  disclosure=Disclosure.MASKED)
 
     by_phone = stored(lon=str(point.x), lat=str(point.y), acc="12")
     assert by_phone["grid"]["micro"] == neighbour

@@ -17,6 +17,7 @@ from dashboard.cli.channels import import_12345
 from dispatch.access.roles import Actor, Role
 from dispatch.channels.hotline.orders import HotlineImportError, import_orders
 from dispatch.events.service import EventFilter
+from dispatch.privacy.disclosure import Disclosure
 from dispatch.store.hotline import HotlineStore
 from geo.crs import CoordSystem
 from tests.support import running_app
@@ -70,7 +71,8 @@ def _import(runtime, data: bytes, **kwargs):
 def _stored(runtime, orders) -> dict[str, dict]:
     """The events of these orders; fails if any order was stored twice."""
     wanted = set(orders)
-    found = runtime.events.list(EventFilter(since=time.time() - 3600, limit=100_000))
+    found = runtime.events.list(EventFilter(since=time.time() - 3600, limit=100_000),
+                                disclosure=Disclosure.MASKED)
     mine = [e for e in found if e["external_id"] in wanted]
     by_order = {e["external_id"]: e for e in mine}
     assert len(by_order) == len(mine), "an order was stored twice"
