@@ -47,6 +47,7 @@ class ChangeKind(StrEnum):
     GRIDS_LOADED = "grids.loaded"
     DEVICE_REGISTERED = "device.registered"
     TOKEN_REVOKED = "token.revoked"  # every process closes that token's websockets
+    WORKERS_LOADED = "workers.loaded"  # the whole roster replaced
 
 
 class Outcome(StrEnum):

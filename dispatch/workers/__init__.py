@@ -1,0 +1,1 @@
+"""Grid workers: who they are, where they work, what they can do, and where they are now."""
