@@ -24,8 +24,14 @@ from dispatch.store import Store
 from dispatch.store.audit import AuditStore
 from dispatch.store.devices import DeviceStore
 from dispatch.store.hotline import HotlineStore
+from dispatch.store.positions import PositionStore
 from dispatch.store.server import attach_or_start, read_record
 from dispatch.store.sessions import SessionStore
+from dispatch.store.workers import WorkerStore
+from dispatch.tasks.recommend import DEFAULT_WEIGHTS, load_weights
+from dispatch.tasks.recommender import Recommender
+from dispatch.workers.positions import PositionBook
+from dispatch.workers.roster import demo_roster
 from geo.catalog import demo_grid_set, load_grid_set
 from geo.crs import CoordSystem
 from geo.demo import DemoSpec
@@ -56,6 +62,26 @@ class Runtime:
     @cached_property
     def vault(self) -> Vault:
         return Vault(data_keys(self.settings, create=self.create_key))
+
+    @cached_property
+    def workers(self) -> WorkerStore:
+        return WorkerStore.of(self.store)
+
+    @cached_property
+    def positions(self) -> PositionBook:
+        return PositionBook(store=PositionStore.of(self.store), clock=self.clock)
+
+    @cached_property
+    def recommender(self) -> Recommender:
+        weights = load_weights(self.settings.recommend_file or DEFAULT_WEIGHTS)
+        return Recommender(workers=self.workers, positions=self.positions, weights=weights)
+
+    def load_demo_roster(self) -> int:
+        """The synthetic roster, loaded once into an empty store (a site imports its own)."""
+        if self.workers.count():
+            return 0
+        roster = demo_roster(self.settings.cache_dir, self.grids, seed=self.settings.demo_seed)
+        return self.workers.replace_all(roster, actor="demo", role="system")
 
     @cached_property
     def sessions(self) -> SessionStore:

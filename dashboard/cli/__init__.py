@@ -12,6 +12,8 @@ from dashboard.cli import (  # noqa: F401 - registers
     grids,
     qr,
     run,
+    workers,
+    workers_import,
 )
 from dashboard.cli.common import main
 

@@ -109,6 +109,9 @@ def _run(settings, *, demo: bool) -> None:
                   f"({runtime.redis_owner.get('owner')})") if runtime.redis_owner else ""
         click.echo(f"  redis: {runtime.redis_url}{shared}")
         if demo:
+            loaded = runtime.load_demo_roster()
+            click.echo(f"  workers: {runtime.workers.count():,} on the roster"
+                       + (" (synthetic demo roster, just loaded)" if loaded else ""))
             click.echo("  demo logins (user / password):")
             for name, _role, password in ensure_demo_users(runtime.auth):
                 click.echo(f"    {name:<12} {password}")

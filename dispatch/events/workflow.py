@@ -44,6 +44,7 @@ TRANSITIONS: dict[tuple[Status, Status], Move] = {
     (S.SIGNED, S.IN_PROGRESS): Move(_HANDLE),
     (S.SIGNED, S.RETURNED): Move(_HANDLE, needs_reason=True),
     (S.IN_PROGRESS, S.FEEDBACK): Move(_HANDLE),
+    (S.IN_PROGRESS, S.RETURNED): Move(_MANAGE, needs_reason=True),  # the centre takes it back
     (S.FEEDBACK, S.VERIFIED): Move(_MANAGE),
     (S.FEEDBACK, S.REOPENED): Move(_MANAGE, needs_reason=True),
     (S.VERIFIED, S.CLOSED): Move(_MANAGE),

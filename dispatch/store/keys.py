@@ -8,6 +8,9 @@ from __future__ import annotations
 
 # --- whole keys ------------------------------------------------------------------------
 CHANGES = "changes"  # stream: every change, in order
+WORKER_POSITIONS = "workers:positions"  # geo set: each worker's last reported position
+WORKER_SEEN = "workers:seen"  # sorted set: worker id → when that position was taken (ms)
+WORKER_ACCURACY = "workers:accuracy"  # hash: worker id → the position's accuracy in metres
 AUDIT = "audit"  # stream: every read of personal data, every reveal and every export
 GRIDS_ACTIVE = "grids:active"  # hash: the grid set this deployment serves
 LAYOUT = "config:layout"  # string: version of the key layout the data is in
@@ -15,6 +18,9 @@ SECRET_KEY = "config:secret_key"  # string: the session-signing key every proces
 USERS = "users"  # set: user names
 TOKENS = "tokens"  # set: API token digests
 DEVICES = "devices"  # set: IoT device ids
+WORKERS = "workers"  # set: ids of the grid workers on the roster
+WORKER_GRIDS = "workers:grids"  # set: micro-grids that have a roster index (what a reload clears)
+WORKER_LEADERS = "workers:leaders"  # hash: grid code → its leader, as Worker JSON (one read)
 HOTLINE_ORDERS = "hotline:orders"  # hash: 12345 order number → event id
 ALL_INDEX = "idx:all"  # sorted set: every event by creation time (ms)
 DUE_INDEX = "idx:due"  # sorted set: open events by deadline (ms)
@@ -33,6 +39,8 @@ CATEGORY_INDEX_PREFIX = "idx:cat:"
 USER_PREFIX = "user:"  # hash: one user
 TOKEN_PREFIX = "token:"  # hash: one API token, by digest
 DEVICE_PREFIX = "device:"  # hash: one IoT device
+WORKER_PREFIX = "worker:"  # hash: one grid worker on the roster
+WORKER_GRID_PREFIX = "workers:grid:"  # set: ids of the roster's workers of one micro-grid
 LOCK_PREFIX = "lock:"  # string: a named lease and its owner
 AUDIT_SEEN_PREFIX = "audit-seen:"  # string: one reader's repeated read, counted once a window
 SESSION_PREFIX = "session:"  # string: one signed-in browser's server-side session
@@ -104,6 +112,15 @@ def token(digest: str) -> str:
 
 def device(device_id: str) -> str:
     return DEVICE_PREFIX + device_id
+
+
+def worker(worker_id: str) -> str:
+    return WORKER_PREFIX + worker_id
+
+
+def worker_grid(micro_code: str) -> str:
+    """The roster's workers of one micro-grid."""
+    return WORKER_GRID_PREFIX + micro_code
 
 
 def lock(name: str) -> str:

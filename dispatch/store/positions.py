@@ -1,0 +1,109 @@
+"""Workers' last positions in Redis: a GEO set to search by distance, with when and how well.
+
+A report replaces the worker's previous position (one member per worker), so the set stays
+as large as the roster however often phones report; one MULTI/EXEC keeps position, time and
+accuracy together. An older report arriving late never overwrites a newer one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import cast
+
+import redis
+
+from dispatch.store import keys
+from dispatch.store.core import Store
+from dispatch.store.errors import StoreError
+
+#: Lua: write the position only if it is newer than the stored one (phones resend late).
+_NEWER = """
+local seen = redis.call('ZSCORE', KEYS[2], ARGV[1])
+if seen and tonumber(seen) >= tonumber(ARGV[4]) then return 0 end
+redis.call('GEOADD', KEYS[1], ARGV[2], ARGV[3], ARGV[1])
+redis.call('ZADD', KEYS[2], ARGV[4], ARGV[1])
+redis.call('HSET', KEYS[3], ARGV[1], ARGV[5])
+return 1
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class StoredPosition:
+    worker_id: str
+    lon: float
+    lat: float
+    at_ms: int
+    accuracy_m: float
+    distance_m: float | None = None
+
+
+class PositionStore:
+    def __init__(self, client: redis.Redis) -> None:
+        self._r = client
+        self._newer = client.register_script(_NEWER)
+
+    @classmethod
+    def of(cls, store: Store) -> PositionStore:
+        return cls(store._r)
+
+    def put(self, worker_id: str, *, lon: float, lat: float, at_ms: int,
+            accuracy_m: float) -> bool:
+        """Store one report; False when a newer position is already stored."""
+        return bool(self.put_many([(worker_id, lon, lat, at_ms, accuracy_m)])[0])
+
+    def put_many(self, reports: Sequence[tuple[str, float, float, int, float]]) -> list[bool]:
+        """Many reports in one round trip (a simulator's tick, a batch from a gateway)."""
+        pos_keys = [keys.WORKER_POSITIONS, keys.WORKER_SEEN, keys.WORKER_ACCURACY]
+        try:
+            with self._r.pipeline(transaction=False) as pipe:
+                for wid, lon, lat, at_ms, acc in reports:
+                    self._newer(keys=pos_keys, args=[wid, repr(lon), repr(lat), at_ms,
+                                                     f"{acc:.1f}"], client=pipe)
+                return [bool(x) for x in pipe.execute()]
+        except redis.RedisError as exc:
+            raise StoreError(f"positions not stored: {exc}") from exc
+
+    def get_many(self, worker_ids: Sequence[str]) -> list[StoredPosition | None]:
+        if not worker_ids:
+            return []
+        try:
+            with self._r.pipeline(transaction=False) as pipe:
+                pipe.geopos(keys.WORKER_POSITIONS, *worker_ids)
+                pipe.zmscore(keys.WORKER_SEEN, list(worker_ids))
+                pipe.hmget(keys.WORKER_ACCURACY, list(worker_ids))
+                where, seen, acc = pipe.execute()
+        except redis.RedisError as exc:
+            raise StoreError(f"positions not read: {exc}") from exc
+        return [None if p is None or s is None else
+                StoredPosition(wid, float(p[0]), float(p[1]), int(s), float(a or 0))
+                for wid, p, s, a in zip(worker_ids, where, seen, acc, strict=True)]
+
+    def near(self, *, lon: float, lat: float, radius_m: float,
+             count: int = 50) -> list[StoredPosition]:
+        """Workers whose last position is within ``radius_m``, nearest first."""
+        try:
+            found = self._r.geosearch(keys.WORKER_POSITIONS, longitude=lon, latitude=lat,
+                                      radius=radius_m, unit="m", sort="ASC", count=count,
+                                      withdist=True)
+        except redis.RedisError as exc:
+            raise StoreError(f"positions not searched: {exc}") from exc
+        pairs = cast("list[tuple[str, float]]", found)  # WITHDIST, decoded: [member, metres]
+        ids = [member for member, _ in pairs]
+        dist = {member: float(d) for member, d in pairs}
+        return [StoredPosition(p.worker_id, p.lon, p.lat, p.at_ms, p.accuracy_m,
+                               dist[p.worker_id])
+                for p in self.get_many(ids) if p is not None]
+
+    def forget(self, worker_ids: Iterable[str]) -> None:
+        ids = list(worker_ids)
+        if not ids:
+            return
+        try:
+            with self._r.pipeline(transaction=True) as pipe:
+                pipe.zrem(keys.WORKER_POSITIONS, *ids)
+                pipe.zrem(keys.WORKER_SEEN, *ids)
+                pipe.hdel(keys.WORKER_ACCURACY, *ids)
+                pipe.execute()
+        except redis.RedisError as exc:
+            raise StoreError(f"positions not removed: {exc}") from exc
