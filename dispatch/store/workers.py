@@ -125,6 +125,10 @@ class WorkerStore:
         raw = self._r.hget(WORKER_LEADERS, grid_code)
         return Worker.model_validate_json(str(raw)) if raw is not None else None
 
+    def all(self) -> list[Worker]:
+        """The whole roster, by id."""
+        return self.many(sorted(as_members(self._r.smembers(WORKERS))))
+
     def count(self) -> int:
         return int(self._r.scard(WORKERS))
 

@@ -150,18 +150,32 @@ def test_professionals_work_days_and_nobody_is_on_duty_at_3am(roster):
     assert all(w.duty is DutyStatus.OFF for w in roster)
 
 
-def test_the_command_prints_the_figures_as_json(roster):
+def test_the_command_prints_the_figures_as_json(roster, tmp_path):
     from dashboard.cli import main
+    from dispatch.store import Store
+    from dispatch.store.server import EmbeddedRedis
+    from dispatch.store.workers import WorkerStore
 
-    result = CliRunner().invoke(main, ["workers", "summary", "--at", "2024-05-15T12:00"])
-    assert result.exit_code == 0, result.output
-    out = json.loads(result.output)
-    assert out["totals"] == {"workers": 7461, "professional": 3779, "mobilised": 3682}
-    assert out["by_leader_tier"]["total"] == 147
-    assert out["by_leader_tier"]["general"] == 638
-    assert out["grids_without_leader"]["total"] == 0
-    assert out["grids_without_leader"]["general"] == 0
-    assert sum(out["by_duty"].values()) == 7461
+    with EmbeddedRedis(tmp_path / "redis") as server:
+        env = {"REDIS_URL": server.url, "GRID_DISPATCH_DATA_DIR": str(tmp_path)}
+        result = CliRunner().invoke(main, ["workers", "summary", "--at", "2024-05-15T12:00"],
+                                    env=env)
+        assert result.exit_code == 0, result.output
+        out = json.loads(result.output)
+        assert out["source"] == "demo roster (not loaded)"
+        assert out["totals"] == {"workers": 7461, "professional": 3779, "mobilised": 3682}
+        assert out["by_leader_tier"]["total"] == 147
+        assert out["by_leader_tier"]["general"] == 638
+        assert out["grids_without_leader"]["total"] == 0
+        assert out["grids_without_leader"]["general"] == 0
+        assert sum(out["by_duty"].values()) == 7461
+        store = Store.from_url(server.url)
+        try:  # a site's own roster, once loaded, is what the figures describe
+            WorkerStore.of(store).replace_all(roster[:100], actor="test", role="admin")
+        finally:
+            store.close()
+        stored = json.loads(CliRunner().invoke(main, ["workers", "summary"], env=env).output)
+        assert stored["source"] == "stored" and stored["totals"]["workers"] == 100
 
 
 def test_the_demo_loads_its_roster_once_into_an_empty_store(cache_dir, demo_grids, tmp_path):
