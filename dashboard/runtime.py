@@ -19,6 +19,7 @@ from dispatch.events.intake import Intake
 from dispatch.events.service import EventService
 from dispatch.events.workflow import Clock, SystemClock
 from dispatch.privacy.audit import AuditLog
+from dispatch.privacy.migrate import seal_stored_events
 from dispatch.privacy.vault import Vault, load_keys
 from dispatch.store import Store
 from dispatch.store.audit import AuditStore
@@ -104,6 +105,8 @@ class Runtime:
 
     @cached_property
     def events(self) -> EventService:
+        if sealed := seal_stored_events(self.store.events, self.vault):
+            log.info("personal data: %s stored event(s) sealed and scrubbed", sealed)
         return EventService(store=self.store.events, clock=self.clock, vault=self.vault,
                             audit=self.audit)
 

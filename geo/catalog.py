@@ -34,7 +34,7 @@ def ensure_demo(cache_dir: Path, spec: DemoSpec | None = None) -> Path:
     if path.exists():
         return path
     path.parent.mkdir(parents=True, exist_ok=True)
-    with _lock(path.with_suffix(".lock")):
+    with file_lock(path.with_suffix(".lock")):
         if not path.exists():
             write_grid_file(build_demo(spec), path)
     return path
@@ -49,7 +49,8 @@ def demo_grid_set(cache_dir: Path, spec: DemoSpec | None = None) -> GridSet:
 
 
 @contextmanager
-def _lock(path: Path) -> Iterator[None]:
+def file_lock(path: Path) -> Iterator[None]:
+    """One process at a time builds a cached file (others wait, then read it)."""
     with open(path, "w") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX)
         try:

@@ -196,10 +196,9 @@ def _iso(raw: str, name: str) -> float:
 @bp.get("/api/v1/events/<event_id>")
 @allow(P.EVENT_READ)
 def get_event(event_id: str, *, actor):
-    events = _runtime().events
-    _in_scope(events.get(event_id), actor, P.EVENT_READ)  # checked before anything is read
-    disclosure = disclosure_for(actor)
-    return jsonify(events.get(event_id, timeline=True, disclosure=disclosure, actor=actor))
+    return jsonify(_runtime().events.get(
+        event_id, timeline=True, disclosure=disclosure_for(actor), actor=actor,
+        check=lambda view: _in_scope(view, actor, P.EVENT_READ)))
 
 
 def _in_scope(view: dict, actor, permission: Permission) -> None:

@@ -32,10 +32,10 @@ def reveal(event_id: str, *, actor):
     if not isinstance(note, str) or len(note) > MAX_NOTE:
         return problem(422, "invalid", f"note must be text of at most {MAX_NOTE} characters",
                        field="note")
-    events = current_app.extensions["grid_dispatch"].events
-    view = events.get(event_id)
-    require(actor, Permission.PERSONAL_REVEAL, **place(view), assignee=view["assignee"])
-    found = events.reveal(event_id, actor=actor, reason=RevealReason(reason), note=note)
+    found = current_app.extensions["grid_dispatch"].events.reveal(
+        event_id, actor=actor, reason=RevealReason(reason), note=note,
+        check=lambda view: require(actor, Permission.PERSONAL_REVEAL, **place(view),
+                                   assignee=view["assignee"]))
     return jsonify(id=event_id, reporter=found, reason=reason)
 
 

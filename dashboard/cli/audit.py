@@ -6,11 +6,13 @@ data itself (free-text reasons are scrubbed on the way out). Writing it out is i
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import getpass
 import json
 import sys
 from pathlib import Path
+from typing import TextIO
 
 import click
 
@@ -91,23 +93,11 @@ def _iso(at: float) -> str:
     return localtime.iso(at) if at else ""
 
 
-def open_output(output: Path | None):
+def open_output(output: Path | None) -> contextlib.AbstractContextManager[TextIO]:
+    """The file to write, or standard output (left open)."""
     if output is None:
-        return _Unclosed(sys.stdout)
+        return contextlib.nullcontext(sys.stdout)
     return open(output, "w", encoding="utf-8", newline="")
-
-
-class _Unclosed:
-    """Standard output as a context manager that leaves it open."""
-
-    def __init__(self, stream) -> None:
-        self.stream = stream
-
-    def __enter__(self):
-        return self.stream
-
-    def __exit__(self, *_: object) -> None:
-        self.stream.flush()
 
 
 @main.group()

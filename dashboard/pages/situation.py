@@ -280,11 +280,10 @@ def _render_event(selected: dict | None, lang: str | None, _applied):
         return [], "grid-panel event-panel hidden"
     actor = current_actor()
     try:
-        event_id = str(selected["id"])
-        found = runtime.events.get(event_id)
-        require(actor, Permission.EVENT_READ, **place(found), assignee=found["assignee"])
-        view = runtime.events.get(event_id, timeline=True, disclosure=disclosure_for(actor),
-                                  actor=actor)
+        view = runtime.events.get(
+            str(selected["id"]), timeline=True, disclosure=disclosure_for(actor), actor=actor,
+            check=lambda found: require(actor, Permission.EVENT_READ, **place(found),
+                                        assignee=found["assignee"]))
     except (EventNotFoundError, Forbidden):
         missing = html.Div(t("panel.unknown", lang), className="panel-title")
         return [missing], "grid-panel event-panel"
@@ -306,11 +305,12 @@ def _reveal(clicks, reason):
         return dash.no_update
     runtime, actor = _runtime(), current_actor()
     try:
-        found = runtime.events.get(str(trigger["event"]))
-        require(actor, Permission.PERSONAL_REVEAL, **place(found), assignee=found["assignee"])
+        contact = runtime.events.reveal(
+            str(trigger["event"]), actor=actor, reason=RevealReason(reason),
+            check=lambda found: require(actor, Permission.PERSONAL_REVEAL, **place(found),
+                                        assignee=found["assignee"]))
     except (EventNotFoundError, Forbidden):
         return dash.no_update
-    contact = runtime.events.reveal(found["id"], actor=actor, reason=RevealReason(reason))
     return " ".join(x for x in (contact["name"], contact["phone"]) if x)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -47,6 +48,7 @@ class EventFilter:
 
 _PAGE = 1000  # deadline index entries read per round trip
 Views = list[dict[str, Any]]  # named: inside EventService, ``list`` is the method
+Check = Callable[[dict[str, Any]], None]  # raises to refuse
 
 
 class EventService:
@@ -61,9 +63,15 @@ class EventService:
         self._audit = audit
 
     def get(self, event_id: str, *, timeline: bool = False,
-            disclosure: Disclosure = Disclosure.PUBLIC, actor: Actor | None = None
-            ) -> dict[str, Any]:
-        view = self._view(self._store.get(event_id), disclosure, now=self._clock.now())
+            disclosure: Disclosure = Disclosure.PUBLIC, actor: Actor | None = None,
+            check: Check | None = None) -> dict[str, Any]:
+        """One event as ``disclosure`` allows; ``check`` sees its public view first and may
+        refuse (a scope check) before anything personal is opened or audited."""
+        h = self._store.get(event_id)
+        view = public_view(h, now=self._clock.now())
+        if check is not None:
+            check(view)
+        view = self._disclose(view, h, disclosure)
         if timeline:
             scrubbed = disclosure is Disclosure.PUBLIC
             view["timeline"] = [_entry(e, scrubbed=scrubbed)
@@ -72,13 +80,14 @@ class EventService:
             self._audit.read(actor=actor, target=event_id)
         return view
 
-    def reveal(self, event_id: str, *, actor: Actor, reason: RevealReason,
-               note: str = "") -> dict[str, str]:
-        """The reporter's name and phone in full, recorded with who asked and why.
-
-        The caller has checked the actor's ``personal.reveal`` grant at the event's place.
-        """
-        found = contact(self._store.get(event_id), self._vault)
+    def reveal(self, event_id: str, *, actor: Actor, reason: RevealReason, note: str = "",
+               check: Check | None = None) -> dict[str, str]:
+        """The reporter's name and phone in full, recorded with who asked and why; ``check``
+        (the caller's ``personal.reveal`` grant at the event's place) may refuse first."""
+        h = self._store.get(event_id)
+        if check is not None:
+            check(public_view(h, now=self._clock.now()))
+        found = contact(h, self._vault)
         self._audit.record(AuditAction.REVEAL, actor=actor, target=event_id,
                            field="reporter", reason=reason.value, note=note)
         return found

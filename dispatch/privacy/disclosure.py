@@ -34,8 +34,8 @@ def sealed(name: str) -> str:
 def private_fields(h: dict[str, str], disclosure: Disclosure, vault: Vault) -> dict[str, Any]:
     """The text, reporter and channel details of a stored event as this reader may see them."""
     if disclosure is Disclosure.PUBLIC:
-        # scrubbed again on the way out: events stored before scrubbing hold raw text
-        text = {name: scrub(h.get(name, "")) for name in TEXT_FIELDS}
+        # stored text is scrubbed (by intake, or once by ``migrate``); a move's reason is not
+        text = {name: h.get(name, "") for name in TEXT_FIELDS}
         return text | {"reporter": {"name": "", "phone": "", "masked": True},
                        "extra": {}, "reason": scrub(h.get("reason", ""))}
     text = {name: vault.open(name, h[sealed(name)]) if h.get(sealed(name)) else h.get(name, "")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import ParamSpec, TypeVar
@@ -182,6 +182,23 @@ class EventStore:
         return self.ids(index, since=since, until=until, offset=offset, limit=limit)
 
     @_guard
+    def set_fields(self, updates: Mapping[str, Mapping[str, str]]) -> None:
+        """Rewrite some fields of existing events (an event gone meanwhile stays gone)."""
+        with self._r.pipeline(transaction=False) as pipe:
+            for event_id, fields in updates.items():
+                pipe.eval(_SET_IF_EXISTS, 1, keys.event(event_id),
+                          *(x for pair in fields.items() for x in pair))
+            pipe.execute()
+
+    @_guard
+    def privacy_sealed(self) -> bool:
+        return bool(self._r.exists(keys.PRIVACY_SEALED))
+
+    @_guard
+    def mark_privacy_sealed(self) -> None:
+        self._r.set(keys.PRIVACY_SEALED, "1")
+
+    @_guard
     def due_before(self, when: float, *, offset: int = 0, limit: int = 1000) -> list[str]:
         """Ids whose deadline has passed by ``when``, earliest deadline first, one page."""
         return as_ids(self._r.zrangebyscore(keys.DUE_INDEX, "-inf", score(when), start=offset,
@@ -205,6 +222,10 @@ class EventStore:
     def count(self, index: str) -> int:
         return self._r.zcard(index)
 
+
+_SET_IF_EXISTS = """
+if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], unpack(ARGV)) end
+"""
 
 #: Fields the create script places itself; every other non-empty field follows as pairs.
 _PLACED = ("status", "street", "micro", "general", "total", "category")

@@ -14,6 +14,7 @@ WORKER_ACCURACY = "workers:accuracy"  # hash: worker id → the position's accur
 AUDIT = "audit"  # stream: every read of personal data, every reveal and every export
 GRIDS_ACTIVE = "grids:active"  # hash: the grid set this deployment serves
 LAYOUT = "config:layout"  # string: version of the key layout the data is in
+PRIVACY_SEALED = "config:privacy-sealed"  # string: set once every stored event is sealed
 SECRET_KEY = "config:secret_key"  # string: the session-signing key every process shares
 USERS = "users"  # set: user names
 TOKENS = "tokens"  # set: API token digests

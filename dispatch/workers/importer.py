@@ -21,6 +21,7 @@ from pydantic import ValidationError
 
 from dispatch.channels.hotline.read import ENCODINGS
 from dispatch.workers.models import (
+    COLUMNS,
     LEADER_ROLES,
     PHONE,
     WORKER_ID,
@@ -32,9 +33,6 @@ from dispatch.workers.models import (
 from geo.grids import GridSet
 from geo.model import Tier
 
-#: The roster's columns, named exactly so in the header (any order).
-COLUMNS = ("id", "name", "phone", "role", "grid", "party_member", "leads", "leader_tier",
-           "skills", "duty", "home_lon", "home_lat")
 #: Columns the header must have; the others may be left out (their cells then count as empty).
 REQUIRED = ("id", "name", "phone", "role", "grid")
 MAX_ROWS = 50_000

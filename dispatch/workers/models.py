@@ -83,6 +83,11 @@ class DutyStatus(StrEnum):
         return self is DutyStatus.ON_DUTY
 
 
+#: A roster file's columns (``workers import``; the demo roster's cache is such a file), named
+#: exactly so in its header, in any order.
+COLUMNS = ("id", "name", "phone", "role", "grid", "party_member", "leads", "leader_tier",
+           "skills", "duty", "home_lon", "home_lat")
+
 #: A worker's phone: 11 digits. Demo rosters use the 100 prefix, which no Chinese mobile has,
 #: so a synthetic number can never ring a real person.
 PHONE = re.compile(r"^1\d{10}$")

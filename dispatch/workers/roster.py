@@ -27,13 +27,11 @@ from the shift plan.
 from __future__ import annotations
 
 import csv
-import fcntl
 import os
 import tempfile
 import zlib
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
@@ -44,6 +42,7 @@ import shapely
 from numpy.typing import NDArray
 
 from dispatch.workers.models import (
+    COLUMNS,
     MOBILISED_WORKERS,
     PROFESSIONAL_WORKERS,
     TOTAL_WORKERS,
@@ -53,13 +52,10 @@ from dispatch.workers.models import (
     WorkerKind,
     WorkerRole,
 )
+from geo.catalog import file_lock
 from geo.grids import GridSet
 from geo.model import Tier
 from geo.partition import largest_remainder
-
-#: Columns of a ``workers import`` file, in order; the demo roster cache is such a file.
-COLUMNS = ("id", "name", "phone", "role", "grid", "party_member", "leads", "leader_tier",
-           "skills", "duty", "home_lon", "home_lat")
 
 #: Bump when the generator changes, so cached rosters are rebuilt.
 ROSTER_VERSION = 1
@@ -351,7 +347,7 @@ def demo_roster(cache_dir: Path, grids: GridSet, *, seed: int) -> list[Worker]:
     path = roster_path(cache_dir, grids, seed=seed)
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        with _lock(path.with_suffix(".lock")):
+        with file_lock(path.with_suffix(".lock")):
             if not path.exists():
                 write_csv(generate(grids, seed=seed), path)
     return read_csv(path)
@@ -388,13 +384,4 @@ def read_csv(path: Path) -> list[Worker]:
             duty=DutyStatus(row["duty"]), home_lon=float(row["home_lon"]),
             home_lat=float(row["home_lat"])) for row in csv.DictReader(fh)]
 
-
-@contextmanager
-def _lock(path: Path) -> Iterator[None]:
-    with open(path, "w") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
 

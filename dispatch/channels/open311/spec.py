@@ -22,7 +22,6 @@ from typing import Any
 
 from dispatch import localtime
 from dispatch.events.models import Category, Severity, Status, categories
-from dispatch.privacy.scrub import scrub
 from geo.grids import GridSet, UnknownGridError
 
 MAX_REQUESTS = 1000
@@ -135,9 +134,10 @@ def service_notice(severity: str) -> str:
 
 
 def status_notes(status: Status, reason: str = "") -> str:
-    """Why the request is where it is: the step in words, plus the reason when one was given."""
+    """Why the request is where it is: the step in words, plus the reason when one was given
+    (the public view's reason, already scrubbed)."""
     note = f"{_NOTES[status]}（{status.value}）"
-    return f"{note}：{redact(reason)}" if reason.strip() else note
+    return f"{note}：{reason}" if reason.strip() else note
 
 
 def w3c(ts: float | None) -> str | None:
@@ -155,12 +155,6 @@ def parse_w3c(raw: str, name: str) -> float:
 
 
 # --- privacy ----------------------------------------------------------------------------
-
-def redact(text: str) -> str:
-    """Free text as the public may read it: phones, e-mail, ID numbers and the household part
-    of addresses removed (PIPL)."""
-    return scrub(text)
-
 
 def publishable(view: dict[str, Any]) -> bool:
     return view["category"]["code"][:2] not in PUBLIC_WITHHELD_CLASSES
@@ -190,7 +184,7 @@ def request_view(view: dict[str, Any], *, agency: str) -> dict[str, Any]:
         "status_notes": status_notes(status, view["reason"]),
         "service_name": view["category"]["name"],
         "service_code": code,
-        "description": redact(view["description"]),
+        "description": view["description"],
         "agency_responsible": agency,
         "service_notice": service_notice(view["severity"]),
         "requested_datetime": w3c(view["created_at"]),
