@@ -9,6 +9,7 @@ import hashlib
 import logging
 from contextlib import ExitStack
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import cached_property
 
 from dashboard.settings import Settings
@@ -28,11 +29,14 @@ from dispatch.store.hotline import HotlineStore
 from dispatch.store.positions import PositionStore
 from dispatch.store.server import attach_or_start, read_record
 from dispatch.store.sessions import SessionStore
+from dispatch.store.tasks import TaskStore
 from dispatch.store.workers import WorkerStore
+from dispatch.tasks.notify import LogGateway, Notifier
 from dispatch.tasks.recommend import DEFAULT_WEIGHTS, load_weights
 from dispatch.tasks.recommender import Recommender
+from dispatch.tasks.service import TaskService
 from dispatch.workers.positions import PositionBook
-from dispatch.workers.roster import demo_roster
+from dispatch.workers.roster import LOCAL_TZ, demo_roster, duty_at
 from geo.catalog import demo_grid_set, load_grid_set
 from geo.crs import CoordSystem
 from geo.demo import DemoSpec
@@ -75,7 +79,25 @@ class Runtime:
     @cached_property
     def recommender(self) -> Recommender:
         weights = load_weights(self.settings.recommend_file or DEFAULT_WEIGHTS)
-        return Recommender(workers=self.workers, positions=self.positions, weights=weights)
+        return Recommender(workers=self.workers, positions=self.positions, weights=weights,
+                           open_tasks=self.task_store.open_counts,
+                           duty=lambda w: duty_at(w, datetime.fromtimestamp(self.clock.now(),
+                                                                    LOCAL_TZ)))
+
+    @cached_property
+    def task_store(self) -> TaskStore:
+        return TaskStore.of(self.store)
+
+    @cached_property
+    def gateway(self) -> LogGateway:
+        """The message gateway (SMS / WeCom); a site's adapter replaces this one."""
+        return LogGateway()
+
+    @cached_property
+    def tasks(self) -> TaskService:
+        return TaskService(tasks=self.task_store, events=self.store.events,
+                           workers=self.workers, clock=self.clock,
+                           notifier=Notifier(gateway=self.gateway))
 
     def load_demo_roster(self) -> int:
         """The synthetic roster, loaded once into an empty store (a site imports its own)."""

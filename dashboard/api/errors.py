@@ -21,13 +21,26 @@ from dispatch.channels.iot.devices import UnknownDeviceError
 from dispatch.events.intake import Fault, IntakeError
 from dispatch.events.workflow import TransitionError
 from dispatch.store.events import EventNotFoundError
+from dispatch.store.tasks import TaskMovedError, TaskNotFoundError, TaskTakenError
+from dispatch.tasks.lifecycle import StepError
+from dispatch.tasks.service import UnknownWorkerError
+from dispatch.workers.positions import PositionError
 from geo.grids import UnknownGridError
 
 #: Paths whose callers read JSON: the APIs, Dash's callbacks, the OpenAPI document.
 JSON_PREFIXES = ("/api/", "/open311/", "/_dash-", "/openapi.json", "/healthz")
 FAULT_STATUS = {Fault.MALFORMED: 400, Fault.INVALID: 422, Fault.TOO_LARGE: 413}
 #: A refused move: a stale or impossible status conflicts, a role may not, the rest is input.
-TRANSITION_STATUS = {"status": 409, "role": 403, "assignee": 403}
+TRANSITION_STATUS = {"status": 409, "role": 403, "assignee": 403, "task": 409,
+                     "worker": 422}
+
+
+class BodyError(ValueError):
+    """A request body field that is missing or malformed; names the field."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
 
 
 class BoundedJSON(DefaultJSONProvider):
@@ -102,6 +115,18 @@ def install(server: Flask, *, max_body_bytes: int) -> None:
         EventNotFoundError: lambda exc: problem(404, "not-found", str(exc), field="id"),
         TransitionError: lambda exc: problem(TRANSITION_STATUS.get(exc.field, 422),
                                              "illegal-transition", str(exc), field=exc.field),
+        StepError: lambda exc: problem(TRANSITION_STATUS.get(exc.field, 422),
+                                       "illegal-step", str(exc), field=exc.field),
+        TaskTakenError: lambda exc: problem(409, "taken", str(exc), field="event",
+                                            task=exc.task_id, assignee=exc.worker_id),
+        TaskMovedError: lambda exc: problem(409, "conflict", f"{exc}; reload and try again",
+                                            field="status", current=exc.current),
+        TaskNotFoundError: lambda exc: problem(404, "not-found", str(exc), field="id"),
+        UnknownWorkerError: lambda exc: problem(422, "unknown-worker", str(exc),
+                                                field="worker"),
+        PositionError: lambda exc: problem(422, "invalid", str(exc), field=exc.field),
+        BodyError: lambda exc: problem(422 if exc.field != "body" else 400, "invalid",
+                                       str(exc), field=exc.field),
         UnknownGridError: lambda exc: problem(404, "unknown-grid", str(exc),
                                               field="code"),
         UnknownDeviceError: lambda exc: problem(404, "unknown-device", str(exc),

@@ -155,7 +155,7 @@ def _start_workers(runtime, *, demo: bool) -> None:
     from dispatch.events.escalator import Escalator
     from dispatch.simulate import Simulator
 
-    escalator = Escalator(events=runtime.events, store=runtime.store)
+    escalator = Escalator(events=runtime.events, store=runtime.store, tasks=runtime.tasks)
     escalator.start()
     runtime.on_close(escalator.stop)
     if demo:

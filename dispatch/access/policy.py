@@ -37,6 +37,8 @@ class Permission(StrEnum):
     TOKENS_MANAGE = "tokens.manage"  # list, create and revoke API tokens
     PERSONAL_READ = "personal.read"  # whole text and addresses; reporters' contacts masked
     PERSONAL_REVEAL = "personal.reveal"  # a reporter's phone in full, with a reason, audited
+    WISH_CLAIM = "wish.claim"  # a party member takes a published wish (接单)
+    POSITION_REPORT = "position.report"  # a worker's phone says where it is
 
 
 R, P = Role, Permission
@@ -70,13 +72,16 @@ def _grants() -> dict[Role, dict[Permission, Reach]]:
         P.TOKENS_MANAGE: (R.ADMIN,),
         P.PERSONAL_READ: _FIELD,
         P.PERSONAL_REVEAL: (R.OPERATOR,),
+        P.WISH_CLAIM: (R.WORKER,),
+        P.POSITION_REPORT: (R.WORKER, R.INTEGRATION),
     }
     table: dict[Role, dict[Permission, Reach]] = {role: dict(ANONYMOUS) for role in Role}
     for permission, roles in given.items():
         for role in roles:
             table[role][permission] = _D
     # A grid worker works their own grids (and what is assigned to them): nothing wider.
-    for permission in (P.EVENT_READ, P.EVENT_MOVE, P.EVENT_HANDLE, P.PERSONAL_READ):
+    for permission in (P.EVENT_READ, P.EVENT_MOVE, P.EVENT_HANDLE, P.PERSONAL_READ,
+                       P.WISH_CLAIM):
         table[R.WORKER][permission] = _G
     return table
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from dispatch.events.service import EventService
 from dispatch.store import Store
+from dispatch.tasks.service import TaskService
 
 log = logging.getLogger(__name__)
 
@@ -18,6 +19,7 @@ log = logging.getLogger(__name__)
 class Escalator:
     events: EventService
     store: Store  # holds the lease so only one process escalates
+    tasks: TaskService | None = None  # tasks not accepted in time climb too
     interval_s: float = 5.0
     _stop: threading.Event = field(default_factory=threading.Event)
     _owner: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
@@ -36,5 +38,7 @@ class Escalator:
                     changed = self.events.escalate_overdue()
                     if changed:
                         log.info("escalated %d overdue event(s)", changed)
+                    if self.tasks is not None and (moved := self.tasks.escalate_unaccepted()):
+                        log.info("escalated %d task(s) not accepted in time", moved)
             except Exception:  # Redis may be restarting; try again next round
                 log.exception("escalation round failed")

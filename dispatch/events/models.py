@@ -48,6 +48,8 @@ class ChangeKind(StrEnum):
     DEVICE_REGISTERED = "device.registered"
     TOKEN_REVOKED = "token.revoked"  # every process closes that token's websockets
     WORKERS_LOADED = "workers.loaded"  # the whole roster replaced
+    TASK = "task.step"  # a task assigned or moved a step (its event's id, the task's id)
+    TASK_ESCALATED = "task.escalated"  # a task not accepted in time: the next tier is told
 
 
 class Outcome(StrEnum):

@@ -132,6 +132,10 @@ class EventService:
     def move(self, event_id: str, target: Status, *, actor: Actor, reason: str = "",
              extra: dict[str, str] | None = None) -> dict[str, Any]:
         current = self._store.get(event_id)
+        if current.get("task"):
+            raise TransitionError(f"event {event_id} has an open task ({current['task']}); "
+                                  "it moves with the task's steps", field="task",
+                                  value=current["task"])
         check_move(Status(current["status"]), target, actor=actor, reason=reason,
                    street=current.get("street", ""),
                    grids=(current.get(k, "") for k in ("micro", "general", "total")),

@@ -234,7 +234,7 @@ _SKIP = frozenset((*_PLACED, "id"))
 OPTIONAL_FIELDS = ("address", "building", "description", "reporter_name", "reporter_phone",
                    "address_sealed", "building_sealed", "description_sealed",
                    "attachments", "external_id", "occurred_at", "due_at", "reason",
-                   "created_by", "extra", "assignee", "satisfaction", "note")
+                   "created_by", "extra", "assignee", "satisfaction", "note", "task")
 
 
 def _item(ev: NewEvent) -> list[str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 CHANGES = "changes"  # stream: every change, in order
 WORKER_POSITIONS = "workers:positions"  # geo set: each worker's last reported position
 WORKER_SEEN = "workers:seen"  # sorted set: worker id → when that position was taken (ms)
+WORKER_MOVED = "workers:moved"  # sorted set: worker id → when its last report arrived (ms)
 WORKER_ACCURACY = "workers:accuracy"  # hash: worker id → the position's accuracy in metres
 AUDIT = "audit"  # stream: every read of personal data, every reveal and every export
 GRIDS_ACTIVE = "grids:active"  # hash: the grid set this deployment serves
@@ -23,6 +24,8 @@ WORKERS = "workers"  # set: ids of the grid workers on the roster
 WORKER_GRIDS = "workers:grids"  # set: micro-grids that have a roster index (what a reload clears)
 WORKER_LEADERS = "workers:leaders"  # hash: grid code → its leader, as Worker JSON (one read)
 HOTLINE_ORDERS = "hotline:orders"  # hash: 12345 order number → event id
+TASKS_OPEN = "tasks:open"  # sorted set: open task ids by when they were assigned (ms)
+TASKS_ACCEPT_DUE = "tasks:accept-due"  # sorted set: assigned tasks by when acceptance is due
 ALL_INDEX = "idx:all"  # sorted set: every event by creation time (ms)
 DUE_INDEX = "idx:due"  # sorted set: open events by deadline (ms)
 
@@ -37,6 +40,10 @@ STATUS_INDEX_PREFIX = "idx:st:"
 STREET_INDEX_PREFIX = "idx:street:"
 GRID_INDEX_PREFIX = "idx:grid:"
 CATEGORY_INDEX_PREFIX = "idx:cat:"
+TASK_PREFIX = "task:"  # hash: one task (one worker's piece of one event)
+EVENT_TASK_PREFIX = "evtask:"  # string: the open task of one event (at most one: the guard)
+WORKER_TASKS_PREFIX = "tasks:worker:"  # sorted set: every task of one worker, by assignment
+WORKER_OPEN_TASKS_PREFIX = "tasks:worker-open:"  # set: one worker's open tasks
 USER_PREFIX = "user:"  # hash: one user
 TOKEN_PREFIX = "token:"  # hash: one API token, by digest
 DEVICE_PREFIX = "device:"  # hash: one IoT device
@@ -122,6 +129,22 @@ def worker(worker_id: str) -> str:
 def worker_grid(micro_code: str) -> str:
     """The roster's workers of one micro-grid."""
     return WORKER_GRID_PREFIX + micro_code
+
+
+def task(task_id: str) -> str:
+    return TASK_PREFIX + task_id
+
+
+def event_task(event_id: str) -> str:
+    return EVENT_TASK_PREFIX + event_id
+
+
+def worker_tasks(worker_id: str) -> str:
+    return WORKER_TASKS_PREFIX + worker_id
+
+
+def worker_open_tasks(worker_id: str) -> str:
+    return WORKER_OPEN_TASKS_PREFIX + worker_id
 
 
 def lock(name: str) -> str:
