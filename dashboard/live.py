@@ -25,6 +25,7 @@ from flask_login import current_user
 from flask_socketio import SocketIO, join_room
 from socketio.exceptions import ConnectionRefusedError as Refused
 
+from dashboard.live_workers import PositionFeed, install_tasks, push_tasks, task_entries, task_views
 from dispatch.access.credentials import AuthError
 from dispatch.access.policy import AccessDenied, Forbidden, Permission, Unauthenticated, require
 from dispatch.access.roles import Actor
@@ -41,7 +42,7 @@ DISTRICT = "district"
 SNAPSHOT_LIMIT = 5000
 #: What a delta keeps of each change: the event's state travels in ``events``, the full
 #: record (actor, role, time, reason) stays in the stream and the event's timeline.
-CHANGE_KEYS = ("kind", "id", "before", "after", "tier", "count")
+CHANGE_KEYS = ("kind", "id", "before", "after", "tier", "count", "task", "worker")
 #: Pause between tries while Redis is away: short enough to resume within a second of its
 #: return, long enough not to spin.
 RETRY_S = 0.5
@@ -90,6 +91,17 @@ class LiveHub:
         if doomed:
             log.info("live feed: closed %d websocket(s) of a revoked token", len(doomed))
         return len(doomed)
+
+    # --- what the position feed asks of the rooms ---------------------------------------
+    district = DISTRICT
+    namespace = NAMESPACE
+
+    @staticmethod
+    def street_room(code: str) -> str:
+        return street_room(code)
+
+    def listened(self, room: str) -> bool:
+        return self.socketio is not None and self._listeners(room)
 
     def _connected(self, sid: str) -> bool:
         return bool(self.socketio.server.manager.is_connected(sid, NAMESPACE))
@@ -209,13 +221,15 @@ class LiveHub:
                 by_room[street_room(fields["street"])].append((sid, fields))
         heard = {room for room in by_room if self._listeners(room)}
         views = self._views(entries) if heard else {}  # each changed event read once a tick
+        tasks = task_views(self.runtime, entries)
         for room, items in by_room.items():
             seq = items[-1][0]
             prev = self._prev.get(room, self._start)
             self._prev[room] = seq
             if room in heard:
-                delta = self._delta(items, prev=prev, seq=seq, views=views)
+                delta = self._delta(items, prev=prev, seq=seq, views=views, tasks=tasks)
                 self.socketio.emit("delta", delta, to=room, namespace=NAMESPACE)
+        push_tasks(self.socketio, entries, tasks)
 
     def _listeners(self, room: str) -> bool:
         rooms = self.socketio.server.manager.rooms.get(NAMESPACE, {})
@@ -238,13 +252,17 @@ class LiveHub:
         return view
 
     def _delta(self, entries: list, *, prev: str, seq: str,
-               views: dict[str, dict] | None = None) -> dict:
+               views: dict[str, dict] | None = None,
+               tasks: dict[str, dict] | None = None) -> dict:
         views = views if views is not None else self._views(entries)
+        tasks = tasks if tasks is not None else task_views(self.runtime, entries)
         ids = dict.fromkeys(f["id"] for _, f in entries if f.get("id"))
+        task_ids = dict.fromkeys(f["task"] for _, f in task_entries(entries) if f.get("task"))
         changes = [{"seq": sid, **{k: f[k] for k in CHANGE_KEYS if f.get(k)}}
                    for sid, f in entries]
         return {"kind": "delta", "seq": seq, "prev": prev, "changes": changes,
-                "events": [views[i] for i in ids if i in views]}
+                "events": [views[i] for i in ids if i in views],
+                "tasks": [tasks[t] for t in task_ids if t in tasks]}
 
 
 class SeqError(ValueError):
@@ -293,8 +311,12 @@ def install(socketio: SocketIO, runtime) -> LiveHub:
         except OUTAGE_ERRORS as exc:
             raise Refused(outage_message(exc), {"error": "unavailable"}) from exc
 
+    install_tasks(socketio, runtime, _identify)
     hub.start()
     runtime.on_close(hub.stop)
+    positions = PositionFeed(socketio=socketio, runtime=runtime, rooms=hub)
+    positions.start()
+    runtime.on_close(positions.stop)
     return hub
 
 

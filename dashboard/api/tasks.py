@@ -83,7 +83,9 @@ def board(*, actor):
     tasks = _runtime().tasks
     if worker:
         if len(worker) > 40:
-            return problem(400, "invalid", "the worker id is longer than 40 characters", field="worker")
+            return problem(400, "invalid", "the worker id is longer than 40 characters",
+                           field="worker")
+        worker = actor.name if worker == "me" else worker
         return jsonify(tasks=tasks.of_worker(worker, actor=actor))
     return jsonify(tasks=tasks.board(actor=actor))
 

@@ -54,6 +54,7 @@ AUDIT_SEEN_PREFIX = "audit-seen:"  # string: one reader's repeated read, counted
 SESSION_PREFIX = "session:"  # string: one signed-in browser's server-side session
 USER_SESSIONS_PREFIX = "user-sessions:"  # set: the session ids one account holds
 SIGN_IN_FAILURES_PREFIX = "signin-failures:"  # string: failed sign-ins, expiring with the window
+WORKER_LINK_PREFIX = "worker-link:"  # string: a one-time sign-in link's account (expires)
 #: The public form's rate-limit counters (flask-limiter adds its own parts after it).
 RESIDENT_LIMIT_PREFIX = "grid-dispatch:resident"
 
@@ -166,3 +167,8 @@ def session(sid: str) -> str:
 
 def user_sessions(account: str) -> str:
     return USER_SESSIONS_PREFIX + account
+
+
+def worker_link(digest: str) -> str:
+    """A one-time sign-in link, by the digest of its token (the token itself is not kept)."""
+    return WORKER_LINK_PREFIX + digest

@@ -33,6 +33,8 @@ ASSIGN_FROM: dict[Status, tuple[Status, ...]] = {
     S.RETURNED: (S.DISPATCHED,),  # 改派: reassigned after a decline or a return
     S.REOPENED: (S.DISPATCHED,),
 }
+#: The wish wall's category (心愿墙微心愿): the only events a worker may claim.
+WISH_CATEGORY = "14002"
 #: Acceptance clock when the SLA table has none for the dispatched step (minutes).
 DEFAULT_ACCEPT_MINUTES = 30
 MAX_TEXT = 500
@@ -66,11 +68,18 @@ class TaskService:
             if actor.name != worker_id:
                 raise StepError("a wish is claimed by the worker themselves", field="worker",
                                 value=worker_id)
+            if h["category"] != WISH_CATEGORY:
+                raise StepError(f"only wishes (category {WISH_CATEGORY}) are claimed; "
+                                f"event {event_id} is {h['category']}", field="category",
+                                value=h["category"])
         else:
             require(actor, Permission.EVENT_MANAGE, **place)
         worker = self._workers.get(worker_id)
         if worker is None:
             raise UnknownWorkerError(worker_id)
+        if claim and not worker.party_member:
+            raise StepError("wishes are claimed by party members (党员认领)", field="worker",
+                            value=worker_id)
         current = Status(h["status"])
         if current not in ASSIGN_FROM:
             raise StepError(f"event {event_id} is {current.value!r}; only events that are "
@@ -152,6 +161,10 @@ class TaskService:
     def get(self, task_id: str) -> dict[str, Any]:
         t = self._tasks.get(task_id)
         return self._views([t])[0]
+
+    def views_of(self, task_ids: Sequence[str]) -> list[dict[str, Any]]:
+        """Tasks as they are now (the live feed reads each changed task once a tick)."""
+        return self._views(self._tasks.many(task_ids))
 
     def read(self, task_id: str, *, actor: Actor) -> dict[str, Any]:
         """One task, if the caller may read its event (or it is theirs)."""

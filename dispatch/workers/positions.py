@@ -75,6 +75,10 @@ class PositionBook:
         self._store = store
         self._clock = clock
 
+    @property
+    def store(self) -> PositionStore:
+        return self._store
+
     def report(self, worker_id: str, position: PositionIn) -> bool:
         """Store a report; False when a newer one is already stored (a late resend)."""
         now = self._clock.now()
