@@ -57,6 +57,7 @@
     }
     if (!state.seq || seqCmp(payload.seq, state.seq) > 0) state.seq = payload.seq;
     render();
+    if (gd.dispatch) gd.dispatch.onPayload(payload);
     return true;
   }
 
@@ -84,8 +85,9 @@
       for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return x[i] - y[i];
       return 0;
     });
-    return list.filter((e) => state.filter === "all" || (state.filter === "overdue" ? isOverdue(e)
-      : e.severity === "urgent"));
+    const search = gd.dispatch ? gd.dispatch.matches : () => true;
+    return list.filter((e) => search(e) && (state.filter === "all" ||
+      (state.filter === "overdue" ? isOverdue(e) : e.severity === "urgent")));
   }
 
   function text(tag, cls, value) {
@@ -109,7 +111,8 @@
     const t = T[lang()];
     const cat = lang() === "en" ? e.category.name_en : e.category.name;
     li.className = `event-row row-${e.severity}${isOverdue(e) ? " is-overdue" : ""}` +
-      `${li.classList.contains("fade-in") ? " fade-in" : ""}`;
+      `${li.classList.contains("fade-in") ? " fade-in" : ""}` +
+      `${state.selected === e.id ? " is-selected" : ""}`;
     li.children[1].textContent = cat + (e.count > 1 ? ` ×${e.count}` : "");
     const street = (lang() === "en" && e.grid.street_name_en) || e.grid.street_name;
     li.children[2].textContent = `${street} · ${e.location.address || e.grid.micro}`;
@@ -289,6 +292,8 @@
     checkHealth: checkHealth,
     render: render,
     gridStyle: gridStyle,
+    vocabulary: vocabulary,
+    selectEvent: function (id) { select(id); render(); },
     onMessage: function (delta, snapshot) {
       const trig = (window.dash_clientside.callback_context.triggered[0] || {}).prop_id || "";
       apply(trig.endsWith("data-snapshot") ? snapshot : delta);

@@ -23,8 +23,10 @@ def status_label(status: str, lang: Lang) -> str:
     return t(f"status.{status}", lang)
 
 
-def event_panel(view: dict, *, lang: Lang, actor: Actor) -> list:
-    """Panel body for ``EventService.get(..., timeline=True)``; all text as text nodes."""
+def event_panel(view: dict, *, lang: Lang, actor: Actor, dispatch: html.Div | None = None
+                ) -> list:
+    """Panel body for ``EventService.get(..., timeline=True)``; all text as text nodes.
+    ``dispatch``: the candidates or the open task, for those who dispatch."""
     cat = view["category"]
     return [
         html.Div([html.Span(t(f"severity.{view['severity']}", lang),
@@ -36,7 +38,8 @@ def event_panel(view: dict, *, lang: Lang, actor: Actor) -> list:
         html.P(view["description"], className="event-description"),
         html.Dl(_rows(view, lang), className="panel-rows"),
         _reveal(view, lang, actor),
-        _actions(view, lang, actor),
+        dispatch or html.Div(),
+        html.Div() if view.get("task") else _actions(view, lang, actor),
         html.H3(t("event.timeline", lang), className="panel-sub"),
         html.Ol([_change(c, lang) for c in view.get("timeline", [])], className="timeline"),
     ]
@@ -101,7 +104,8 @@ def _reveal(view: dict, lang: Lang, actor: Actor) -> html.Div:
 
 def _actions(view: dict, lang: Lang, actor: Actor) -> html.Div:
     moves = [(to, move) for (frm, to), move in TRANSITIONS.items()
-             if frm.value == view["status"] and permits(actor, move.permission)]
+             if frm.value == view["status"] and permits(actor, move.permission)
+             and to is not Status.DISPATCHED]  # dispatching makes a task: the candidates
     if not moves:
         return html.Div()
     buttons = [html.Button(status_label(to.value, lang), n_clicks=0,
@@ -123,6 +127,12 @@ def _change(c: dict, lang: Lang) -> html.Li:
         what = f"{status_label(c.get('before', ''), lang)} → {status_label(c['after'], lang)}"
     elif kind == ChangeKind.ESCALATED:
         what = f"{t('event.escalated', lang)} → {t('tier1.' + c.get('tier', 'micro'), lang)}"
+    elif kind == ChangeKind.TASK:
+        what = (f"{t('event.task_step', lang)} {c.get('task', '')} · "
+                f"{t('taskstatus.' + c['after'], lang)} · {c.get('worker', '')}")
+    elif kind == ChangeKind.TASK_ESCALATED:
+        what = (f"{t('event.task_step', lang)} {c.get('task', '')} · {t('task.escalated', lang)}"
+                f" {t('tier1.' + c.get('tier', 'micro'), lang)} {c.get('notify', '')}")
     elif kind == ChangeKind.REPEATED:
         what = f"{t('event.repeated', lang)} × {c.get('count', '')}"
     else:

@@ -7,7 +7,7 @@ without a server round trip); Dash never re-renders the list container.
 from __future__ import annotations
 
 import dash_leaflet as dl
-from dash import html
+from dash import dcc, html
 
 from dashboard.i18n import Lang, t
 
@@ -24,6 +24,9 @@ def events_column(lang: Lang) -> html.Aside:
                                   className="filter-button active" if f == "all"
                                   else "filter-button", **{"data-filter": f})
                       for f in FILTERS], className="event-filters"),
+            html.Div(dcc.Input(id="event-search", type="search", maxLength=60,
+                                placeholder=t("search.placeholder", lang),
+                                className="event-search"), className="event-search-wrap"),
             html.Ol(id="event-queue", className="event-queue",
                     **{"data-empty": t("events.empty", lang)}),
         ],

@@ -13,11 +13,12 @@ from flask import current_app
 
 from dashboard.api.access import current_actor
 from dashboard.api.geo import layer_url
-from dashboard.components import header, panel
+from dashboard.components import dispatch_board, header, panel
 from dashboard.components.event_panel import event_panel
 from dashboard.components.events import event_panel_shell, events_column, events_layer
 from dashboard.components.tiles import tile_layers
 from dashboard.i18n import Lang, status_vocabulary, t
+from dashboard.pages import dispatch
 from dashboard.pages.callbacks import PageCallbacks
 from dispatch.access.policy import Forbidden, Permission, require
 from dispatch.events.models import Status
@@ -35,6 +36,7 @@ from geo.model import street_names
 PANES = {"micro": 410, "general": 420, "total": 430, "streets": 440}
 MODES = ("auto", "total", "general", "micro")
 callbacks = PageCallbacks()
+dispatch.install(callbacks)
 
 
 def _runtime():
@@ -68,9 +70,11 @@ def layout(**_query) -> html.Div:
                 ],
                 className="top-bar",
             ),
-            DashSocketIO(id="live", url="/live", eventNames=["delta", "snapshot"]),
+            DashSocketIO(id="live", url="/live", eventNames=["delta", "snapshot", "positions"]),
+            *dispatch_board.overlays(lang),
             dcc.Store(id="selected-event"),
             dcc.Store(id="live-applied"),
+            dcc.Store(id="positions-applied"),
             html.Main(
                 [_left_column(summary, lang), _map(runtime), events_column(lang)],
                 className="stage",
@@ -131,6 +135,7 @@ def _map(runtime) -> html.Div:
             ),
             name=name, style={"zIndex": z},
         ))
+    layers.append(dl.Pane(dispatch_board.workers_layer(), name="workers", style={"zIndex": 450}))
     layers.append(dl.Pane(events_layer(), name="events", style={"zIndex": 460}))
     tiles = tile_layers(runtime.settings)
     # Tile licences (OpenStreetMap's among them) require their attribution on the map.
@@ -146,6 +151,8 @@ def _map(runtime) -> html.Div:
                  className="live-banner hidden", role="alert"),
         _panel(),
         event_panel_shell(),
+        dispatch_board.board(runtime.settings.language),
+        dispatch_board.worker_panel(),
     ], className="map-wrap")
 
 
@@ -287,7 +294,9 @@ def _render_event(selected: dict | None, lang: str | None, _applied):
     except (EventNotFoundError, Forbidden):
         missing = html.Div(t("panel.unknown", lang), className="panel-title")
         return [missing], "grid-panel event-panel"
-    return event_panel(view, lang=lang, actor=actor), "grid-panel event-panel"
+    return (event_panel(view, lang=lang, actor=actor,
+                        dispatch=dispatch.section(view, actor=actor, lang=lang)),
+            "grid-panel event-panel")
 
 
 @callbacks.callback(
@@ -344,6 +353,12 @@ callbacks.clientside(
     Output("live-applied", "data"),
     Input("live", "data-delta"),
     Input("live", "data-snapshot"),
+    prevent_initial_call=True,
+)
+callbacks.clientside(
+    dash.ClientsideFunction("grid_dispatch", "onPositions"),
+    Output("positions-applied", "data"),
+    Input("live", "data-positions"),
     prevent_initial_call=True,
 )
 callbacks.clientside(

@@ -222,6 +222,7 @@ def public_view(h: dict[str, str], *, now: float) -> dict[str, Any]:
         "grid": {"micro": h["micro"], "general": h["general"], "total": h["total"],
                  "street": h["street"], "street_name": street_names().get(h["street"], ("",))[0]},
         "assignee": h.get("assignee", ""),
+        "task": h.get("task", ""),
         "attachments": json.loads(h.get("attachments") or "[]"),
         "external_id": h.get("external_id", ""),
         "created_at": float(h["created_at"]),
@@ -282,7 +283,7 @@ def _street_name(code: str, *, en: bool = False) -> str:
 
 def _entry(e: dict[str, str], *, scrubbed: bool) -> dict[str, str | float]:
     keep = ("seq", "kind", "actor", "role", "at", "before", "after", "reason", "tier", "level",
-            "count")
+            "count", "task", "worker", "notify")
     out: dict[str, str | float] = {k: e[k] for k in keep if k in e and e[k] != ""}
     out["at"] = float(out["at"])
     if scrubbed and "reason" in out:
