@@ -62,7 +62,7 @@ def candidate_json(c) -> dict:
             "relation": c.relation.value, "score": round(c.score, 3),
             "distance_m": None if c.distance_m == float("inf") else round(c.distance_m),
             "duty": c.duty.value, "open_tasks": c.open_tasks, "skill": c.skill,
-            "stale": c.stale, "reason": c.reason}
+            "stale": c.stale, "reason": c.reason, "reason_zh": c.reason_zh}
 
 
 @bp.post("/api/v1/events/<event_id>/tasks")

@@ -30,7 +30,7 @@ def candidates_section(event_id: str, candidates: list, *, lang: Lang) -> html.D
             html.Div([html.Span(w.name, className="cand-name"),
                       html.Span(w.role.label, className="cand-role")],
                      className="cand-head"),
-            html.Div(c.reason, className="cand-reason"),
+            html.Div(c.reason if lang == "en" else c.reason_zh, className="cand-reason"),
             html.Button(t("dispatch.assign", lang), n_clicks=0,
                         id={"type": "assign", "event": event_id, "worker": w.id},
                         className="move-button assign-button" + (" primary" if i == 0 else ""),

@@ -41,6 +41,12 @@ _RELATION_WORDS = {Relation.MICRO_LEADER: "micro-grid leader of {micro}",
                    Relation.NEARBY: "nearby"}
 _DUTY_WORDS = {DutyStatus.ON_DUTY: "on duty", DutyStatus.BUSY: "busy",
                DutyStatus.OFF: "off duty", DutyStatus.ON_LEAVE: "on leave"}
+#: The same words for the operators' screen in Chinese.
+_RELATION_ZH = {Relation.MICRO_LEADER: "{micro} 微网格长", Relation.MICRO_MEMBER: "{micro} 网格员",
+                Relation.GENERAL_LEADER: "{general} 一般网格长",
+                Relation.TOTAL_LEADER: "{total} 总网格长", Relation.NEARBY: "附近"}
+_DUTY_ZH = {DutyStatus.ON_DUTY: "在岗", DutyStatus.BUSY: "忙碌", DutyStatus.OFF: "下班",
+            DutyStatus.ON_LEAVE: "请假"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,10 +125,15 @@ class Candidate:
     skill: str  # the matched class name, "" if none
     stale: bool
     reasons: tuple[str, ...] = field(default=())
+    reasons_zh: tuple[str, ...] = field(default=())
 
     @property
     def reason(self) -> str:
         return " · ".join(self.reasons)
+
+    @property
+    def reason_zh(self) -> str:
+        return " · ".join(self.reasons_zh)
 
 
 def relation(worker: Worker, place: Place) -> Relation:
@@ -177,13 +188,19 @@ def _score(w: Worker, place: Place, *, weights: Weights, seen: Seen | None, task
                                            total=place.total),
                _distance_words(distance, seen), _DUTY_WORDS[status],
                f"{tasks} open task{'s' if tasks != 1 else ''}"]
+    zh = [_RELATION_ZH[rel].format(micro=place.micro, general=place.general,
+                                   total=place.total),
+          _distance_zh(distance, seen), _DUTY_ZH[status], f"在办 {tasks} 件"]
     if skill:
         reasons.append(f"skill: {skill}")
+        zh.append(f"专长：{skill}")
     if leaves_gap:
         reasons.append(f"only one on duty in {w.grid}")
+        zh.append(f"{w.grid} 仅此一人在岗")
     return Candidate(worker=w, relation=rel, score=round(score, 3), distance_m=distance,
                      duty=status, open_tasks=tasks, skill=skill,
-                     stale=bool(seen and seen.stale), reasons=tuple(reasons))
+                     stale=bool(seen and seen.stale), reasons=tuple(reasons),
+                     reasons_zh=tuple(zh))
 
 
 def _distance_words(distance: float, seen: Seen | None) -> str:
@@ -192,6 +209,15 @@ def _distance_words(distance: float, seen: Seen | None) -> str:
         return f"{words} from home (no position)"
     if seen.stale:
         return f"{words} (position {seen.age_s / 60:.0f} min old)"
+    return words
+
+
+def _distance_zh(distance: float, seen: Seen | None) -> str:
+    words = f"{distance:.0f} 米" if distance < 1000 else f"{distance / 1000:.1f} 公里"
+    if seen is None:
+        return f"距住址 {words}（无定位）"
+    if seen.stale:
+        return f"{words}（定位已 {seen.age_s / 60:.0f} 分钟未更新）"
     return words
 
 

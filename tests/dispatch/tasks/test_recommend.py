@@ -115,6 +115,7 @@ def test_the_reason_reads_like_the_operator_expects():
     [c] = _rank([leader], seen={"leader": _seen("leader", 240)}, tasks={"leader": 1})
     assert c.reason.startswith(f"micro-grid leader of {MICRO} · 240 m · on duty · 1 open task")
     assert "skill: " in c.reason
+    assert c.reason_zh.startswith(f"{MICRO} 微网格长 · 240 米 · 在岗 · 在办 1 件 · 专长：")
 
 
 def test_ties_break_by_distance_then_id_so_the_order_is_stable():
