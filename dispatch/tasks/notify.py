@@ -46,9 +46,9 @@ class Notifier:
         self.gateway = gateway
 
     def assigned(self, worker: Worker, task: dict[str, Any]) -> None:
+        limit = f"{task['accept_minutes']} 分钟" if task.get("accept_minutes") else "规定时间"
         self.gateway.send(Message(worker.id, worker.phone,
-                                  f"【网格调度】新任务 {task['event']}，请在"
-                                  f"{task.get('accept_minutes_text', '规定时间')}内接单。"))
+                                  f"【网格调度】新任务 {task['event']}，请在{limit}内接单。"))
 
     def escalated(self, leader: Worker | None, task: dict[str, Any], *, tier: str) -> None:
         if leader is None:  # the street centre: its operators see it on the board

@@ -261,5 +261,6 @@ def task_view(t: dict[str, str], worker: Worker | None, *, now: float) -> dict[s
         "satisfaction": t.get("satisfaction", ""),
         "photos": json.loads(t.get("photos") or "[]"),
         "claimed": bool(t.get("claimed")),
+        "accept_minutes": int(t.get("accept_minutes") or 0),
         "rev": int(t.get("rev") or 1),
     }

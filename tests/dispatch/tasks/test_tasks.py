@@ -190,6 +190,7 @@ def test_an_unaccepted_task_climbs_to_the_next_tiers_leader(world):
     svc, clock, gateway = world["service"], world["clock"], world["gateway"]
     task = svc.assign(world["new"](), "W1", actor=OPERATOR)
     assert [m.worker_id for m in gateway.sent] == ["W1"]
+    assert f"{task['accept_minutes']} 分钟内接单" in gateway.sent[0].text
     limit = task["accept_due"] - clock.now()
     assert limit > 0
     clock.advance(limit - 1)
