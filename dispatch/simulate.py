@@ -24,9 +24,13 @@ from dispatch.channels.iot.devices import DeviceRegistry, DeviceType, UnknownDev
 from dispatch.channels.open311.intake import report_from_form
 from dispatch.channels.open311.spec import Open311Error
 from dispatch.events.intake import Intake, IntakeError, Report
-from dispatch.events.models import EventIn, Source, Status
+from dispatch.events.models import EventIn, Satisfaction, Source, Status
 from dispatch.events.service import EventFilter, EventService
 from dispatch.events.workflow import TransitionError
+from dispatch.store.tasks import TaskMovedError, TaskTakenError
+from dispatch.tasks.lifecycle import StepError, TaskStatus
+from dispatch.tasks.recommender import Recommender, place_of
+from dispatch.tasks.service import ASSIGN_FROM, WISH_CATEGORY, TaskService
 from geo.grids import GridSet
 from geo.model import Tier
 
@@ -84,6 +88,8 @@ class Simulator:
     registry: DeviceRegistry | None = None  # IoT alarms go through the real device registry
     peak_per_minute: float = 12.0
     seed: int = 1
+    tasks: TaskService | None = None  # dispatch through tasks (the demo)
+    recommender: Recommender | None = None
     _stop: threading.Event = field(default_factory=threading.Event)
     _rng: random.Random = field(init=False)
 
@@ -192,9 +198,19 @@ class Simulator:
             return None
 
     def work_one_round(self) -> int:
-        """Staff move a handful of open events one step on; a few are returned or reopened."""
+        """Staff move a handful of open events one step on; a few are returned or reopened.
+
+        With the task service (the demo), the duty operator dispatches through tasks to the
+        best recommendation, and verifies and calls back what workers resolved; the workers'
+        own steps are the worker simulator's."""
         moved = 0
         for view in self.events.list(EventFilter(limit=60)):
+            if self.tasks is not None and self._work_task(view):
+                moved += 1
+                continue
+            waiting = Status(view["status"]) in ASSIGN_FROM and view["status"] != Status.REPORTED
+            if self.tasks is not None and (view["task"] or waiting):
+                continue  # dispatching is through tasks, and a task's steps are the worker's
             status = Status(view["status"])
             if status not in PACE or self._rng.random() > PACE[status][1] / 4:
                 continue
@@ -208,6 +224,40 @@ class Simulator:
             except TransitionError:
                 continue
         return moved
+
+    def _work_task(self, view: dict[str, Any]) -> bool:
+        """The duty operator's part of a task: assign, verify, call back. True if it acted."""
+        if self.tasks is None or self.recommender is None:
+            return False
+        rng = self._rng
+        try:
+            if not view["task"]:
+                status = Status(view["status"])
+                if (status not in ASSIGN_FROM or status is Status.REPORTED
+                        or view["category"]["code"] == WISH_CATEGORY  # the wall's, not ours
+                        or rng.random() > 0.2):
+                    return False
+                best = self.recommender.for_place(place_of(view), limit=1)
+                if not best:
+                    return False
+                self.tasks.assign(view["id"], best[0].worker.id, actor=self._operator)
+                return True
+            task = self.tasks.get(view["task"])
+            step = TaskStatus(task["status"])
+            if step is TaskStatus.RESOLVED and rng.random() < 0.15:
+                self.tasks.step(task["id"], TaskStatus.VERIFIED, actor=self._operator)
+                return True
+            if step is TaskStatus.VERIFIED and rng.random() < 0.2:
+                verdict = rng.choices(list(Satisfaction), weights=(80, 15, 5))[0]
+                self.tasks.call_back(task["id"], verdict, actor=self._operator)
+                return True
+            if step is TaskStatus.CALLED_BACK and rng.random() < 0.2:
+                self.tasks.step(task["id"], TaskStatus.RETURNED, actor=self._operator,
+                                reason="回访不满意，重新办理")
+                return True
+        except (StepError, TaskMovedError, TaskTakenError, TransitionError):
+            return False
+        return False
 
     def _next(self, status: Status) -> tuple[Status, bool, str]:
         """The next step, whether a grid worker takes it (else the operator), and why."""

@@ -76,6 +76,7 @@ def _run(settings, *, demo: bool) -> None:
 
     from dashboard.app import create_app
     from dashboard.demo_users import ensure_demo_users, warn_about_demo_accounts
+    from dashboard.demo_worker import ensure_demo_worker
     from dashboard.runtime import open_runtime
 
     logging.basicConfig(level=logging.INFO,
@@ -115,6 +116,10 @@ def _run(settings, *, demo: bool) -> None:
             click.echo("  demo logins (user / password):")
             for name, _role, password in ensure_demo_users(runtime.auth):
                 click.echo(f"    {name:<12} {password}")
+            if found := ensure_demo_worker(runtime.auth, runtime.workers, grids=runtime.grids):
+                name, _role, password = found
+                click.echo(f"    {name:<12} {password}  (grid worker on the phone page; "
+                           "not simulated)")
         click.echo(f"  open: {url}")
         server.serve_forever()
     except KeyboardInterrupt:
@@ -152,15 +157,25 @@ class _KeepAliveHandler(WSGIRequestHandler):
 
 
 def _start_workers(runtime, *, demo: bool) -> None:
+    from dashboard.demo_worker import DEMO_WORKER
     from dispatch.events.escalator import Escalator
     from dispatch.simulate import Simulator
+    from dispatch.simulate_workers import WorkerSimulator
+    from dispatch.store.positions import PositionStore
 
     escalator = Escalator(events=runtime.events, store=runtime.store, tasks=runtime.tasks)
     escalator.start()
     runtime.on_close(escalator.stop)
     if demo:
         simulator = Simulator(grids=runtime.grids, intake=runtime.intake, events=runtime.events,
-                              registry=runtime.devices,
+                              registry=runtime.devices, tasks=runtime.tasks,
+                              recommender=runtime.recommender,
                               peak_per_minute=runtime.settings.demo_events_per_minute)
         simulator.start()
         runtime.on_close(simulator.stop)
+        field = WorkerSimulator(grids=runtime.grids, workers=runtime.workers,
+                                positions=PositionStore.of(runtime.store), tasks=runtime.tasks,
+                                task_store=runtime.task_store, events=runtime.store.events,
+                                clock=runtime.clock, reserved={DEMO_WORKER})
+        field.start()  # picks the roster up once the demo has loaded it
+        runtime.on_close(field.stop)
