@@ -243,6 +243,17 @@ class WorkerSimulator:
         self._nearby: dict[int, list[int]] = {}
         self._actors: dict[int, Actor] = {}
         self._plans: dict[str, _Plan] = {}
+        self._last_seen_at_home()
+
+    def _last_seen_at_home(self) -> None:
+        """Where each phone last reported before the demo began: near home, at the end of
+        the worker's last outing (half an hour to twelve hours ago). Screens show these as
+        stale until the worker comes on duty; a newer stored position is kept."""
+        now = self.clock.now()
+        ages = self._rng.uniform(1800.0, 12 * 3600.0, len(self._ids))
+        self.positions.put_many([
+            (wid, round(float(lon), 6), round(float(lat), 6), int((now - age) * 1000), 25.0)
+            for wid, (lon, lat), age in zip(self._ids, self._home, ages, strict=True)])
 
     def _next_shift_check(self) -> range:
         """The next slice of the roster whose shifts to read: all of it once a minute, a
