@@ -74,7 +74,8 @@
     let escalated = 0;
     cols.forEach((col) => {
       const list = col.querySelector(".board-list");
-      const mine = open.filter((t) => t.status === col.dataset.status)
+      const held = col.dataset.status.split(" ");
+      const mine = open.filter((t) => held.includes(t.status))
         .sort((a, b) => (b.escalation.level - a.escalation.level) || (a.updated_at - b.updated_at));
       col.querySelector(".board-count").textContent = String(mine.length);
       const existing = new Map([...list.children].map((li) => [li.dataset.id, li]));
@@ -83,7 +84,9 @@
         if (!li) li = card(task);
         existing.delete(task.id);
         li.children[0].textContent = task.worker.name || task.worker.id;
-        li.children[1].textContent = task.event;
+        const short = `#${String(task.event).split("-").pop()}`;  // the day's number
+        li.children[1].textContent = held.length > 1 ? `${label(task.status)} · ${short}` : short;
+        li.title = `${task.event} · ${task.worker.name}`;
         li.dataset.since = task.updated_at;
         li.dataset.due = task.status === "assigned" && task.accept_due ? task.accept_due : "";
         li.classList.toggle("is-escalated", task.escalation.level > 0);

@@ -12,9 +12,12 @@ from dash import html
 from dashboard.i18n import Lang, t
 from dispatch.tasks.lifecycle import TaskStatus
 
-#: The board's columns: open task statuses in the order work moves through them.
-COLUMNS = (TaskStatus.ASSIGNED, TaskStatus.ACCEPTED, TaskStatus.EN_ROUTE, TaskStatus.ON_SITE,
-           TaskStatus.RESOLVED, TaskStatus.VERIFIED, TaskStatus.CALLED_BACK)
+#: The board's columns, in the order work moves through them: each holds the open task
+#: statuses named (field work en route and on site together; the call-back's two steps).
+COLUMNS = (("assigned", (TaskStatus.ASSIGNED,)), ("accepted", (TaskStatus.ACCEPTED,)),
+           ("field", (TaskStatus.EN_ROUTE, TaskStatus.ON_SITE)),
+           ("resolved", (TaskStatus.RESOLVED,)),
+           ("callback", (TaskStatus.VERIFIED, TaskStatus.CALLED_BACK)))
 SHORTCUTS = (("J / ↓", "keys.next"), ("K / ↑", "keys.prev"), ("Enter", "keys.assign"),
              ("A", "keys.ack"), ("/", "keys.search"), ("W", "keys.workers"),
              ("B", "keys.board"), ("Esc", "keys.close"), ("?", "keys.help"))
@@ -27,11 +30,12 @@ def board(lang: Lang) -> html.Section:
         html.Div([html.H2(t("board.title", lang), className="col-title"),
                   html.Span("", id="board-summary", className="board-summary")],
                  className="board-head"),
-        html.Div([html.Div([html.H3([html.Span(t(f"taskstatus.{s.value}", lang)),
+        html.Div([html.Div([html.H3([html.Span(t(f"board.{name}", lang)),
                                      html.Span("0", className="board-count")]),
                             html.Ol(className="board-list")],
-                           className="board-col", **{"data-status": s.value})
-                  for s in COLUMNS], className="board-cols", id="board-cols"),
+                           className="board-col",
+                           **{"data-status": " ".join(s.value for s in statuses)})
+                  for name, statuses in COLUMNS], className="board-cols", id="board-cols"),
     ], id="task-board", className="task-board",
         **{"data-labels": json.dumps(labels, ensure_ascii=False)})
 
@@ -40,7 +44,7 @@ def workers_layer() -> dl.GeoJSON:
     fn = "gridDispatch.dispatch."
     return dl.GeoJSON(
         id="workers-layer", data={"type": "FeatureCollection", "features": []}, cluster=True,
-        zoomToBoundsOnClick=True, superClusterOptions={"radius": 40, "maxZoom": 15},
+        zoomToBoundsOnClick=True, superClusterOptions={"radius": 90, "maxZoom": 15},
         pointToLayer={"variable": fn + "pointToLayer"},
         clusterToLayer={"variable": fn + "clusterToLayer"},
         onEachFeature={"variable": fn + "onEachWorker"},
