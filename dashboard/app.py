@@ -17,7 +17,7 @@ from dashboard import live, sessions
 from dashboard.api import access, errors
 from dashboard.api.access import allow
 from dashboard.i18n import pick_lang, t
-from dashboard.pages import login
+from dashboard.pages import login, worker
 from dashboard.runtime import Runtime
 from dispatch.access.policy import Permission
 from dispatch.store.errors import OUTAGE_ERRORS, outage_message
@@ -64,6 +64,7 @@ def create_app(*, runtime: Runtime, live_feed: bool = True) -> dash.Dash:
     _register_api(app.server)
     sessions.install(app.server, sessions=runtime.sessions, secure=secure)
     login.install(app.server)
+    worker.install(app.server)
     access.install(app.server)
     errors.install(app.server, max_body_bytes=MAX_BODY_BYTES)
     _outage_answers(app.server)

@@ -38,7 +38,7 @@ ROSTER_EVERY_S = 60.0
 
 
 def worker_room(worker_id: str) -> str:
-    return f"worker:{worker_id}"
+    return f"inbox/{worker_id}"
 
 
 def task_entries(entries: list) -> list:

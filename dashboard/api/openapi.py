@@ -324,7 +324,7 @@ def _iot_paths() -> dict:
 # --- the gate, outages ---------------------------------------------------------------------
 
 #: Paths whose answers are not JSON: pages and files, which send a browser to sign in.
-_PAGES = ("/geo/", "/report")
+_PAGES = ("/geo/", "/report", "/m/")
 _OPEN311 = "/open311/"
 
 
@@ -452,10 +452,12 @@ def document(server: Flask | None = None) -> dict:
 
 
 def _extensions() -> list[dict]:
-    """Paths that channel modules describe themselves (``OPENAPI_PATHS`` in their module)."""
+    """Paths that channel modules and plain pages describe themselves (``OPENAPI_PATHS``)."""
     from dashboard import api
+    from dashboard.pages import worker
 
-    return [paths for module in api.modules() if (paths := getattr(module, "OPENAPI_PATHS", None))]
+    return [paths for module in (*api.modules(), worker)
+            if (paths := getattr(module, "OPENAPI_PATHS", None))]
 
 
 @bp.get("/openapi.json")

@@ -100,3 +100,53 @@ def bench_login(attempts: int, seconds: float) -> None:
 
     click.echo(json.dumps(run(settings_from_env(), attempts=attempts, seconds=seconds),
                           indent=2))
+
+
+@bench.command("assign")
+@click.option("--seconds", type=click.FloatRange(min=0), default=15.0, show_default=True,
+              help="How long recommendations are timed, one after another, while positions "
+                   "move.")
+@click.option("--naive-samples", type=click.IntRange(min=1), default=10, show_default=True,
+              help="Full-scan rankings timed beside them.")
+@click.option("--assignments", type=click.IntRange(min=1), default=10_000, show_default=True,
+              help="Events assigned through the script (and as many plain writes).")
+@click.option("--threads", type=click.IntRange(min=1), default=8, show_default=True,
+              help="Threads assigning at once (and writing the plain baseline).")
+@click.option("--contenders", type=click.IntRange(min=2), default=16, show_default=True,
+              help="Threads assigning one event at the same moment.")
+@click.option("--contended-events", type=click.IntRange(min=1), default=50, show_default=True)
+@click.option("--fsync", type=click.Choice(["always", "everysec"]), default="always",
+              show_default=True, help="appendfsync of the benchmark's Redis.")
+def bench_assign(seconds: float, naive_samples: int, assignments: int, threads: int,
+                 contenders: int, contended_events: int, fsync: str) -> None:
+    """Recommendation latency under moving positions beside a full scan; assignments/s
+    beside plain writes; one winner per contended event."""
+    from bench.assign import run
+
+    click.echo(json.dumps(run(settings_from_env(), seconds=seconds, naive_samples=naive_samples,
+                              assignments=assignments, threads=threads, contenders=contenders,
+                              contended_events=contended_events, fsync=fsync), indent=2))
+
+
+@bench.command("positions")
+@click.option("--seconds", type=click.FloatRange(min=0.1), default=10.0, show_default=True,
+              help="How long reports are posted at --rate while the screen listens.")
+@click.option("--rate", type=click.IntRange(min=1), default=746, show_default=True,
+              help="Reports per second (746: every demo worker every 10 s).")
+@click.option("--reports", type=click.IntRange(min=1), default=7461, show_default=True,
+              help="Reports posted as fast as they go (7,461: every demo worker once).")
+@click.option("--connections", type=click.IntRange(min=1), default=16, show_default=True,
+              help="Keep-alive connections posting reports at once.")
+@click.option("--workers", type=click.IntRange(min=1), default=2, show_default=True,
+              help="Processes of the `grid-dispatch http` server the reports go to.")
+@click.option("--threads", type=click.IntRange(min=1), default=8, show_default=True,
+              help="Request threads per process of that server.")
+def bench_positions(seconds: float, rate: int, reports: int, connections: int, workers: int,
+                    threads: int) -> None:
+    """Position reports/s through the HTTP API beside direct put_many; report-to-map latency
+    at an operator's Socket.IO client."""
+    from bench.positions import run
+
+    click.echo(json.dumps(run(settings_from_env(), seconds=seconds, rate=rate, reports=reports,
+                              connections=connections, workers=workers, threads=threads),
+                          indent=2))
