@@ -92,13 +92,12 @@ class PositionFeed:
     runtime: Any
     rooms: Any  # the hub: which rooms have listeners, and the room of a street
     every_s: float = POSITIONS_EVERY_S
-    _after_ms: int = 0
+    _after: int = -1  # the newest move number already sent (-1: not looked yet)
     _roster: dict[str, Worker] = field(default_factory=dict)
     _roster_at: float = 0.0
     _stop: threading.Event = field(default_factory=threading.Event)
 
     def start(self) -> None:
-        self._after_ms = int(time.time() * 1000)
         threading.Thread(target=self._run, name="live-positions", daemon=True).start()
 
     def stop(self) -> None:
@@ -116,8 +115,11 @@ class PositionFeed:
     def tick(self) -> int:
         """One look: returns how many markers were sent."""
         store = self.runtime.positions.store
-        ids, newest = store.moved_since(self._after_ms)
-        self._after_ms = newest
+        if self._after < 0:  # the first look starts from now: screens load the rest whole
+            self._after = store.last_move()
+            return 0
+        ids, newest = store.moved_since(self._after)
+        self._after = newest
         if not ids:
             return 0
         markers = self.markers(ids)

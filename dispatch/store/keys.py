@@ -10,7 +10,8 @@ from __future__ import annotations
 CHANGES = "changes"  # stream: every change, in order
 WORKER_POSITIONS = "workers:positions"  # geo set: each worker's last reported position
 WORKER_SEEN = "workers:seen"  # sorted set: worker id → when that position was taken (ms)
-WORKER_MOVED = "workers:moved"  # sorted set: worker id → when its last report arrived (ms)
+WORKER_MOVED = "workers:moved"  # sorted set: worker id → the move number of its last position
+WORKER_MOVES = "workers:moves"  # string: the last move number handed out
 WORKER_ACCURACY = "workers:accuracy"  # hash: worker id → the position's accuracy in metres
 AUDIT = "audit"  # stream: every read of personal data, every reveal and every export
 GRIDS_ACTIVE = "grids:active"  # hash: the grid set this deployment serves

@@ -7,7 +7,6 @@ accuracy together. An older report arriving late never overwrites a newer one.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import cast
@@ -25,7 +24,7 @@ if seen and tonumber(seen) >= tonumber(ARGV[4]) then return 0 end
 redis.call('GEOADD', KEYS[1], ARGV[2], ARGV[3], ARGV[1])
 redis.call('ZADD', KEYS[2], ARGV[4], ARGV[1])
 redis.call('HSET', KEYS[3], ARGV[1], ARGV[5])
-redis.call('ZADD', KEYS[4], ARGV[6], ARGV[1])
+redis.call('ZADD', KEYS[4], redis.call('INCR', KEYS[5]), ARGV[1])
 return 1
 """
 
@@ -57,13 +56,12 @@ class PositionStore:
     def put_many(self, reports: Sequence[tuple[str, float, float, int, float]]) -> list[bool]:
         """Many reports in one round trip (a simulator's tick, a batch from a gateway)."""
         pos_keys = [keys.WORKER_POSITIONS, keys.WORKER_SEEN, keys.WORKER_ACCURACY,
-                    keys.WORKER_MOVED]
-        arrived = int(time.time() * 1000)
+                    keys.WORKER_MOVED, keys.WORKER_MOVES]
         try:
             with self._r.pipeline(transaction=False) as pipe:
                 for wid, lon, lat, at_ms, acc in reports:
                     self._newer(keys=pos_keys, args=[wid, repr(lon), repr(lat), at_ms,
-                                                     f"{acc:.1f}", arrived], client=pipe)
+                                                     f"{acc:.1f}"], client=pipe)
                 return [bool(x) for x in pipe.execute()]
         except redis.RedisError as exc:
             raise StoreError(f"positions not stored: {exc}") from exc
@@ -99,17 +97,27 @@ class PositionStore:
                                dist[p.worker_id])
                 for p in self.get_many(ids) if p is not None]
 
-    def moved_since(self, after_ms: int, *, limit: int = 20_000) -> tuple[list[str], int]:
-        """Workers whose report arrived after ``after_ms``, and the newest arrival seen (the
-        next call's ``after_ms``): live maps move only the markers that moved."""
+    def moved_since(self, after: int, *, limit: int = 20_000) -> tuple[list[str], int]:
+        """Workers whose position was stored after move number ``after``, and the newest
+        number seen (the next call's ``after``): live maps move only the markers that moved.
+
+        Numbers come from one counter the write script increments, so a write that lands
+        after a look always has a higher number than anything that look saw."""
         try:
-            flat = self._r.zrangebyscore(keys.WORKER_MOVED, f"({after_ms}", "+inf", start=0,
+            flat = self._r.zrangebyscore(keys.WORKER_MOVED, f"({after}", "+inf", start=0,
                                          num=limit, withscores=True)
         except redis.RedisError as exc:
             raise StoreError(f"positions not read: {exc}") from exc
         pairs = cast("list[tuple[str, float]]", flat)  # WITHSCORES, decoded: [member, score]
-        newest = max((int(score) for _, score in pairs), default=after_ms)
+        newest = max((int(score) for _, score in pairs), default=after)
         return [member for member, _ in pairs], newest
+
+    def last_move(self) -> int:
+        """The newest move number (where a new feed starts looking)."""
+        try:
+            return int(self._r.get(keys.WORKER_MOVES) or 0)
+        except redis.RedisError as exc:
+            raise StoreError(f"positions not read: {exc}") from exc
 
     def all_ids(self) -> list[str]:
         try:
