@@ -9,7 +9,6 @@ import hashlib
 import logging
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from datetime import datetime
 from functools import cached_property
 
 from dashboard.settings import Settings
@@ -35,8 +34,9 @@ from dispatch.tasks.notify import LogGateway, Notifier
 from dispatch.tasks.recommend import DEFAULT_WEIGHTS, load_weights
 from dispatch.tasks.recommender import Recommender
 from dispatch.tasks.service import TaskService
+from dispatch.workers.cache import DutyCache, RosterCache
 from dispatch.workers.positions import PositionBook
-from dispatch.workers.roster import LOCAL_TZ, demo_roster, duty_at
+from dispatch.workers.roster import demo_roster
 from geo.catalog import demo_grid_set, load_grid_set
 from geo.crs import CoordSystem
 from geo.demo import DemoSpec
@@ -79,10 +79,14 @@ class Runtime:
     @cached_property
     def recommender(self) -> Recommender:
         weights = load_weights(self.settings.recommend_file or DEFAULT_WEIGHTS)
-        return Recommender(workers=self.workers, positions=self.positions, weights=weights,
+        return Recommender(workers=self.roster, positions=self.positions, weights=weights,
                            open_tasks=self.task_store.open_counts,
-                           duty=lambda w: duty_at(w, datetime.fromtimestamp(self.clock.now(),
-                                                                    LOCAL_TZ)))
+                           duty=DutyCache(clock=self.clock))
+
+    @cached_property
+    def roster(self) -> RosterCache:
+        """The roster in memory for hot reads (an import is seen within a second)."""
+        return RosterCache(store=self.workers)
 
     @cached_property
     def task_store(self) -> TaskStore:

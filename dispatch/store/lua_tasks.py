@@ -19,6 +19,7 @@ TASK_FILLS = FILLS | {
     "WORKER_OPEN": _lua_str(keys.WORKER_OPEN_TASKS_PREFIX),
     "TASKS_OPEN": _lua_str(keys.TASKS_OPEN),
     "ACCEPT_DUE": _lua_str(keys.TASKS_ACCEPT_DUE),
+    "OPEN_COUNTS": _lua_str(keys.TASKS_OPEN_COUNTS),
     "TASK_STEP": _lua_str(ChangeKind.TASK.value),
     "TASK_ESCALATED": _lua_str(ChangeKind.TASK_ESCALATED.value),
 }
@@ -99,6 +100,7 @@ end
 redis.call('SET', __EVENT_TASK__ .. eid, tid)
 redis.call('ZADD', __WORKER_TASKS__ .. a.worker, a.now_ms, tid)
 redis.call('SADD', __WORKER_OPEN__ .. a.worker, tid)
+redis.call('HINCRBY', __OPEN_COUNTS__, a.worker, 1)
 redis.call('ZADD', __TASKS_OPEN__, a.now_ms, tid)
 if a.accept_due_ms ~= '' then redis.call('ZADD', __ACCEPT_DUE__, a.accept_due_ms, tid) end
 task_entry(stream, {id = tid, event = eid, rev = 1, street = a.street}, '', a.status, a,
@@ -134,6 +136,9 @@ if a.accepted or a.closes then redis.call('ZREM', __ACCEPT_DUE__, a.task) end
 local extra = a.event_fields
 if a.closes then
   redis.call('SREM', __WORKER_OPEN__ .. worker, a.task)
+  if redis.call('HINCRBY', __OPEN_COUNTS__, worker, -1) <= 0 then
+    redis.call('HDEL', __OPEN_COUNTS__, worker)
+  end
   redis.call('ZREM', __TASKS_OPEN__, a.task)
   if redis.call('GET', __EVENT_TASK__ .. eid) == a.task then
     redis.call('DEL', __EVENT_TASK__ .. eid)

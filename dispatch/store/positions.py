@@ -29,6 +29,20 @@ return 1
 """
 
 
+#: Lua: the nearest positions with when and how well, in one call (one round trip).
+_NEAR = """
+local found = redis.call('GEOSEARCH', KEYS[1], 'FROMLONLAT', ARGV[1], ARGV[2],
+    'BYRADIUS', ARGV[3], 'm', 'ASC', 'COUNT', ARGV[4], 'WITHCOORD', 'WITHDIST')
+local out = {}
+for i, row in ipairs(found) do
+  local id = row[1]
+  out[i] = {id, row[2], row[3][1], row[3][2], redis.call('ZSCORE', KEYS[2], id) or '',
+            redis.call('HGET', KEYS[3], id) or '0'}
+end
+return out
+"""
+
+
 @dataclass(frozen=True, slots=True)
 class StoredPosition:
     worker_id: str
@@ -43,6 +57,7 @@ class PositionStore:
     def __init__(self, client: redis.Redis) -> None:
         self._r = client
         self._newer = client.register_script(_NEWER)
+        self._near = client.register_script(_NEAR)
 
     @classmethod
     def of(cls, store: Store) -> PositionStore:
@@ -85,17 +100,15 @@ class PositionStore:
              count: int = 50) -> list[StoredPosition]:
         """Workers whose last position is within ``radius_m``, nearest first."""
         try:
-            found = self._r.geosearch(keys.WORKER_POSITIONS, longitude=lon, latitude=lat,
-                                      radius=radius_m, unit="m", sort="ASC", count=count,
-                                      withdist=True)
+            rows = self._near(keys=[keys.WORKER_POSITIONS, keys.WORKER_SEEN,
+                                    keys.WORKER_ACCURACY],
+                              args=[repr(lon), repr(lat), repr(radius_m), count])
         except redis.RedisError as exc:
             raise StoreError(f"positions not searched: {exc}") from exc
-        pairs = cast("list[tuple[str, float]]", found)  # WITHDIST, decoded: [member, metres]
-        ids = [member for member, _ in pairs]
-        dist = {member: float(d) for member, d in pairs}
-        return [StoredPosition(p.worker_id, p.lon, p.lat, p.at_ms, p.accuracy_m,
-                               dist[p.worker_id])
-                for p in self.get_many(ids) if p is not None]
+        # [id, metres, lon, lat, seen ms, accuracy]: a member is in all three or none
+        return [StoredPosition(str(wid), float(x), float(y), int(float(seen)), float(acc),
+                               float(dist))
+                for wid, dist, x, y, seen, acc in rows if seen != ""]
 
     def moved_since(self, after: int, *, limit: int = 20_000) -> tuple[list[str], int]:
         """Workers whose position was stored after move number ``after``, and the newest

@@ -177,15 +177,14 @@ class TaskStore:
             raise StoreError(f"could not read the task of {event_id!r}: {exc}") from exc
 
     def open_counts(self, worker_ids: Sequence[str]) -> dict[str, int]:
-        """Open tasks per worker (recommendations weigh load), one round trip."""
+        """Open tasks per worker (recommendations weigh load), one read."""
+        if not worker_ids:
+            return {}
         try:
-            with self._r.pipeline(transaction=False) as pipe:
-                for w in worker_ids:
-                    pipe.scard(keys.worker_open_tasks(w))
-                counts = pipe.execute()
+            counts = self._r.hmget(keys.TASKS_OPEN_COUNTS, list(worker_ids))
         except redis.RedisError as exc:
             raise StoreError(f"could not count open tasks: {exc}") from exc
-        return {w: int(n) for w, n in zip(worker_ids, counts, strict=True) if n}
+        return {w: int(n) for w, n in zip(worker_ids, counts, strict=True) if n and int(n) > 0}
 
     def accept_overdue(self, now: float, *, limit: int = 1000) -> list[str]:
         try:

@@ -22,7 +22,13 @@ from dispatch.events.models import ChangeKind
 from dispatch.store import keys
 from dispatch.store.core import Store, as_fields, as_hash, as_members
 from dispatch.store.errors import StoreError
-from dispatch.store.keys import CHANGES, WORKER_GRIDS, WORKER_LEADERS, WORKERS
+from dispatch.store.keys import (
+    CHANGES,
+    WORKER_GRIDS,
+    WORKER_LEADERS,
+    WORKERS,
+    WORKERS_VERSION,
+)
 from dispatch.workers.models import Worker, WorkerKind
 
 _CHUNK = 1000  # keys per UNLINK: one command stays short however large the old roster was
@@ -82,6 +88,7 @@ class WorkerStore:
                 pipe.sadd(keys.worker_grid(grid), *ids)
             if leaders:
                 pipe.hset(WORKER_LEADERS, mapping=as_fields(leaders))
+            pipe.incr(WORKERS_VERSION)
             pipe.xadd(CHANGES, entry)
 
         try:
@@ -131,6 +138,13 @@ class WorkerStore:
 
     def count(self) -> int:
         return int(self._r.scard(WORKERS))
+
+    def version(self) -> str:
+        """Changes with every roster load (caches compare it); "0" before the first."""
+        try:
+            return str(self._r.get(WORKERS_VERSION) or "0")
+        except redis.RedisError as exc:
+            raise StoreError(f"could not read the roster version: {exc}") from exc
 
 
 def _fields(w: Worker) -> dict[str, str]:

@@ -11,6 +11,7 @@ from typing import Any
 
 from dispatch.store.workers import WorkerStore
 from dispatch.tasks.recommend import Candidate, Place, Weights, rank
+from dispatch.workers.cache import RosterCache
 from dispatch.workers.models import DutyStatus, Worker
 from dispatch.workers.positions import PositionBook
 
@@ -32,7 +33,8 @@ def _no_tasks(ids: Sequence[str]) -> dict[str, int]:
 
 
 class Recommender:
-    def __init__(self, *, workers: WorkerStore, positions: PositionBook, weights: Weights,
+    def __init__(self, *, workers: WorkerStore | RosterCache, positions: PositionBook,
+                 weights: Weights,
                  open_tasks: Callable[[Sequence[str]], dict[str, int]] = _no_tasks,
                  duty: Callable[[Worker], DutyStatus] = lambda w: w.duty) -> None:
         self._workers = workers
@@ -55,7 +57,8 @@ class Recommender:
         missing = [s.worker_id for s in near if s.worker_id not in found]
         found.update((w.id, w) for w in self._workers.many(missing))
         ids = list(found)
-        seen = self._positions.of(ids) | {s.worker_id: s for s in near}
+        seen = {s.worker_id: s for s in near}
+        seen |= self._positions.of([i for i in ids if i not in seen])
         return rank(place, found.values(), weights=self._weights, seen=seen,
                     open_tasks=self._open_tasks(ids),
                     on_duty_in_grid=self._on_duty(found.values(), place.micro),

@@ -58,7 +58,7 @@ def world(store, demo_grids):
     workers.replace_all(roster, actor="t", role="admin")
     positions = PositionStore.of(store)
     positions.forget(w.id for w in roster)
-    store._r.delete(*(keys.worker_open_tasks(w.id) for w in roster))
+    store._r.delete(keys.TASKS_OPEN_COUNTS, *(keys.worker_open_tasks(w.id) for w in roster))
     tasks = TaskService(tasks=TaskStore.of(store), events=store.events, workers=workers,
                         clock=clock, notifier=Notifier(gateway=LogGateway()))
     intake = Intake(store=store.events, locator=locator, clock=clock, vault=vault())

@@ -37,7 +37,7 @@ def env(redis_server, cache_dir, demo_grids, tmp_path_factory):
                   ("A2", WorkerRole.GRID_WORKER, "", None),
                   ("A3", WorkerRole.VOLUNTEER, "", None))]
     runtime.workers.replace_all(roster, actor="t", role="admin")
-    runtime.store._r.delete(*(keys.worker_open_tasks(w.id) for w in roster))
+    runtime.store._r.delete(keys.TASKS_OPEN_COUNTS, *(keys.worker_open_tasks(w.id) for w in roster))
     grids = Scope(Reach.GRIDS, frozenset([cell.micro, cell.general, cell.total]))
     tokens = {role: runtime.auth.create_token(name=f"tasks-{role.value}", role=role)
               for role in (Role.OPERATOR, Role.LEADER, Role.INTEGRATION)}

@@ -46,7 +46,8 @@ def world(store, demo_grids):
     ]
     workers.replace_all(roster, actor="t", role="admin")
     # earlier tests' tasks of the same workers and clocks
-    store._r.delete(keys.TASKS_ACCEPT_DUE, *(keys.worker_open_tasks(w.id) for w in roster))
+    store._r.delete(keys.TASKS_ACCEPT_DUE, keys.TASKS_OPEN_COUNTS,
+                    *(keys.worker_open_tasks(w.id) for w in roster))
     gateway = LogGateway()
     service = TaskService(tasks=TaskStore.of(store), events=store.events, workers=workers,
                           clock=clock, notifier=Notifier(gateway=gateway))

@@ -39,7 +39,7 @@ def world(store, demo_grids):
               _worker("WISH-P2", cell.micro, party=True),
               _worker("WISH-N1", cell.micro, party=False)]
     WorkerStore.of(store).replace_all(roster, actor="t", role="admin")
-    store._r.delete(*(keys.worker_open_tasks(w.id) for w in roster))
+    store._r.delete(keys.TASKS_OPEN_COUNTS, *(keys.worker_open_tasks(w.id) for w in roster))
     tasks = TaskService(tasks=TaskStore.of(store), events=store.events,
                         workers=WorkerStore.of(store), clock=clock,
                         notifier=Notifier(gateway=LogGateway()))
