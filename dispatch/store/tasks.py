@@ -86,21 +86,31 @@ class TaskStore:
     # --- writes -------------------------------------------------------------------------
     def assign(self, task: NewTask) -> str:
         """Create the task and move its event, or raise: TaskTakenError, TaskMovedError."""
-        payload = orjson.dumps({
-            "event": task.event_id, "moves": [m.as_lua() for m in task.moves],
-            "now": f"{task.now:.3f}", "now_ms": score(task.now), "actor": task.actor,
-            "role": task.role, "reason": "", "worker": task.worker_id, "status": task.status,
-            "accept_due_ms": "" if task.accept_due is None else score(task.accept_due),
-            "street": task.street, "fields": dict(task.fields)})
-        reply = self._call(self._assign, payload, f"assign event {task.event_id!r}")
-        code = int(reply[0])
-        if code == 0:
-            raise TaskTakenError(task.event_id, _s(reply[1]), _s(reply[2]))
-        if code == 2:
-            raise TaskMovedError("event", task.event_id, _s(reply[1]))
-        if code == -1:
-            raise EventNotFoundError(task.event_id)
-        return _s(reply[1])
+        reply = self._call(self._assign, _assign_payload(task),
+                           f"assign event {task.event_id!r}")
+        return _assigned(task, reply)
+
+    def assign_many(self, tasks: Sequence[NewTask]) -> list[str | Exception]:
+        """Many assignments sent together: each is its own atomic script call (checked and
+        written alone, as ``assign``); only the round trip is shared. One answer per task, in
+        order: its id, or the error ``assign`` would have raised."""
+        try:
+            with self._r.pipeline(transaction=False) as pipe:
+                for task in tasks:
+                    self._assign(keys=[CHANGES], args=[_assign_payload(task)], client=pipe)
+                replies = pipe.execute(raise_on_error=False)
+        except redis.RedisError as exc:
+            raise StoreError(f"could not assign {len(tasks)} events: {exc}") from exc
+        out: list[str | Exception] = []
+        for task, reply in zip(tasks, replies, strict=True):
+            if isinstance(reply, Exception):
+                out.append(StoreError(f"could not assign {task.event_id!r}: {reply}"))
+                continue
+            try:
+                out.append(_assigned(task, reply))
+            except (TaskTakenError, TaskMovedError, EventNotFoundError) as exc:
+                out.append(exc)
+        return out
 
     def step(self, task_id: str, *, expected: str, target: str, now: float, actor: str,
              role: str, reason: str = "", fields: Mapping[str, str] | None = None,
@@ -198,6 +208,27 @@ class TaskStore:
             return as_ids(self._r.zrange(key, 0, limit - 1))
         except redis.RedisError as exc:
             raise StoreError(f"could not read {key}: {exc}") from exc
+
+
+def _assign_payload(task: NewTask) -> bytes:
+    return orjson.dumps({
+        "event": task.event_id, "moves": [m.as_lua() for m in task.moves],
+        "now": f"{task.now:.3f}", "now_ms": score(task.now), "actor": task.actor,
+        "role": task.role, "reason": "", "worker": task.worker_id, "status": task.status,
+        "accept_due_ms": "" if task.accept_due is None else score(task.accept_due),
+        "street": task.street, "fields": dict(task.fields)})
+
+
+def _assigned(task: NewTask, reply: list) -> str:
+    """The new task's id from the script's answer, or the refusal it stands for."""
+    code = int(reply[0])
+    if code == 0:
+        raise TaskTakenError(task.event_id, _s(reply[1]), _s(reply[2]))
+    if code == 2:
+        raise TaskMovedError("event", task.event_id, _s(reply[1]))
+    if code == -1:
+        raise EventNotFoundError(task.event_id)
+    return _s(reply[1])
 
 
 def _s(value: object) -> str:

@@ -28,8 +28,11 @@ def test_bench_assign_runs_end_to_end(demo_grids, cache_dir):
     assert moved["target_per_s"] == 746.1 and moved["achieved_per_s"] > 0
 
     assign = figures["assign"]
-    assert (assign["assignments"], assign["succeeded"], assign["failed"]) == (200, 200, {})
-    assert assign["per_s"] > 0 and assign["target_per_s"] == 5000
+    assert (assign["assignments"], assign["succeeded"], assign["failed"]) == (100, 100, {})
+    assert assign["per_s"] > 0
+    batched = figures["assign_pipelined"]
+    assert (batched["assignments"], batched["succeeded"], batched["failed"]) == (100, 100, {})
+    assert batched["per_s"] > 0 and batched["target_per_s"] == 5000
     plain = figures["naive_plain_writes"]
     assert plain["assignments"] == 200 and plain["per_s"] > 0
 

@@ -281,3 +281,24 @@ def test_two_phones_accepting_at_once_make_one_acceptance(world, store):
 def _url(store) -> str:
     kw = store._r.connection_pool.connection_kwargs
     return f"redis://{kw['host']}:{kw['port']}/{kw.get('db', 0)}"
+
+
+def test_assignments_sent_together_are_each_checked_alone(world, store):
+    """One round trip, one script call each: a taken event refuses only its own item."""
+    from dispatch.store.tasks import EventMove, NewTask
+
+    first, second = world["new"](), world["new"]()
+    world["service"].assign(second, "W2", actor=OPERATOR)
+    now = world["clock"].now()
+
+    def task(event_id: str) -> NewTask:
+        h = store.events.get(event_id)
+        return NewTask(event_id=event_id, worker_id="W1", status=T.ASSIGNED.value,
+                       moves=[EventMove(h["status"], Status.DISPATCHED.value, None)],
+                       street=h["street"], now=now, actor="op", role="operator",
+                       accept_due=None)
+
+    results = TaskStore.of(store).assign_many([task(first), task(second)])
+    assert isinstance(results[0], str) and results[0].startswith(first)
+    assert isinstance(results[1], TaskTakenError) and results[1].worker_id == "W2"
+    assert store.events.get(first)["assignee"] == "W1"
