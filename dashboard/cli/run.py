@@ -8,9 +8,11 @@ import signal
 import socket
 import sys
 import time
+from typing import Any, BinaryIO
 
 import click
 from werkzeug.serving import WSGIRequestHandler
+from werkzeug.wsgi import LimitedStream
 
 from dashboard.cli.common import main, settings_from_env
 
@@ -150,10 +152,133 @@ def _demo_cached(settings) -> bool:
     return demo_path(settings.cache_dir, DemoSpec(seed=settings.demo_seed)).exists()
 
 
+class _RequestBody(LimitedStream):
+    """One request's body and no more: reading past it would swallow the next request."""
+
+    def read(self, size: int = -1) -> bytes:
+        """Sized to what is left: werkzeug's drain asks for 10 MB after every response."""
+        left = self.limit - self.tell()
+        return super().read(min(size, left) if size >= 0 else -1)
+
+    def on_disconnect(self, error: Exception | None = None) -> None:
+        """A short body ends the connection; the app's own stream reports it to the app."""
+
+
+class _CountingWriter:
+    """The response stream, counting bytes so a body shorter than announced ends the
+    connection instead of leaving the client waiting for the rest."""
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self.raw, self.written = raw, 0
+
+    def write(self, data: bytes) -> int:
+        self.written += len(data)
+        return self.raw.write(data)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.raw, name)
+
+
 class _KeepAliveHandler(WSGIRequestHandler):
-    """HTTP/1.1 so API clients and browsers reuse their connections."""
+    """HTTP/1.1 so API clients and browsers reuse their connections.
+
+    Werkzeug's handler assumes one request per connection: it always sends ``Connection:
+    close`` and, after each response, drains whatever reaches the socket within 10 ms
+    with a blocking ``rfile.read``, which on a reused connection is the client's next
+    request. Here a request reads only its own body, and the connection stays open when
+    both bodies are exactly framed.
+    """
 
     protocol_version = "HTTP/1.1"
+    # Headers and body go out as separate writes; with Nagle the body of a reused
+    # connection waits for the client's delayed ACK (~40 ms a request).
+    disable_nagle_algorithm = True
+    idle_timeout = 15.0
+    _keep_alive = False
+    _status = 0
+    _length: int | None = None
+
+    def handle_one_request(self) -> None:
+        if self._next_request_arrives():
+            super().handle_one_request()
+        else:
+            self.close_connection = True
+
+    def _next_request_arrives(self) -> bool:
+        """Wait a while for the next request, so an idle connection does not hold its
+        thread forever."""
+        timeout = self.connection.gettimeout()
+        self.connection.settimeout(self.idle_timeout)
+        try:
+            return bool(self.rfile.peek(1))
+        except OSError:
+            return False
+        finally:
+            self.connection.settimeout(timeout)
+
+    def run_wsgi(self) -> None:
+        length = self._body_length()
+        if length is None:  # chunked or malformed: werkzeug's one-shot handling
+            self.close_connection = True
+            super().run_wsgi()
+            return
+        rfile, wfile = self.rfile, self.wfile
+        self.rfile = body = _RequestBody(rfile, length)
+        self.wfile = out = _CountingWriter(wfile)
+        self._status, self._length = 0, None
+        self._keep_alive = self.request_version == "HTTP/1.1" and not self.close_connection
+        try:
+            super().run_wsgi()
+        finally:
+            self.rfile, self.wfile, self._keep_alive = rfile, wfile, False
+        if not body.is_exhausted or not self._framed(out.written):
+            self.close_connection = True
+
+    def _body_length(self) -> int | None:
+        if "Transfer-Encoding" in self.headers:
+            return None
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            return None
+        return length if length >= 0 else None
+
+    def _framed(self, sent: int) -> bool:
+        """Whether the body sent is exactly what the headers announced."""
+        if self._length is None:  # chunked: werkzeug closes a broken stream itself
+            return True
+        bodiless = self.command == "HEAD" or self._status in (204, 304) or self._status < 200
+        return sent == (0 if bodiless else self._length)
+
+    def _keeps_alive(self) -> bool:
+        """An HTTP/1.1 client that did not ask to close, and a request body read to its
+        end: an unread body tells the client to reconnect rather than vanishing under it."""
+        return self._keep_alive and not self.close_connection and \
+            isinstance(self.rfile, _RequestBody) and self.rfile.is_exhausted
+
+    def send_response(self, code: int, message: str | None = None) -> None:
+        self._status = code
+        super().send_response(code, message)
+
+    def send_header(self, keyword: str, value: str) -> None:
+        name = keyword.lower()
+        if name == "connection" and value.lower() == "close" and self._keeps_alive():
+            return
+        if name == "content-length":
+            try:
+                self._length = int(value)
+            except ValueError:
+                self.close_connection = True
+        super().send_header(keyword, value)
+
+    def end_headers(self) -> None:
+        super().end_headers()
+        if isinstance(self.wfile, _CountingWriter):
+            self.wfile.written = 0
+
+    def connection_dropped(self, error: BaseException, environ: dict | None = None) -> None:
+        """Gone, or taken over by a websocket: nothing more to read as HTTP."""
+        self.close_connection = True
 
 
 def _start_workers(runtime, *, demo: bool) -> None:
