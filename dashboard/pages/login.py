@@ -25,7 +25,7 @@ from dashboard.sessions import LIFETIME
 from dispatch.access.credentials import AuthError
 from dispatch.access.lockout import SignInLocked
 from dispatch.access.policy import Permission, permits
-from dispatch.access.roles import Actor
+from dispatch.access.roles import Actor, Role
 
 bp = Blueprint("login", __name__)
 
@@ -102,7 +102,10 @@ def login():
                 current_app.session_interface.regenerate(session)  # no fixation
                 login_user(User(actor))
                 runtime.sessions.held(actor.name, session.sid, ttl_s=SESSION_TTL_S)
-                answer = redirect(_safe_next(request.form.get("next", "/")))
+                target = _safe_next(request.form.get("next", "/"))
+                if target == "/" and actor.role is Role.WORKER:
+                    target = "/m/"  # a grid worker's page is the phone page
+                answer = redirect(target)
                 answer.delete_cookie(CSRF_COOKIE, path="/login")
                 return answer
             except SignInLocked as exc:

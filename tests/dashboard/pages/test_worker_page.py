@@ -228,3 +228,11 @@ def test_an_unknown_photo_name_is_not_found(env):
     client = _signed_in(env, "WP1")
     for name in ("../../data.key", "a" * 64 + ".jpg", "x.gif"):
         assert client.get(f"/api/v1/tasks/{task['id']}/photos/{name}").status_code == 404
+
+
+@pytest.mark.parametrize(("name", "lands"), [("WP2", "/m/"), ("wp-leader", "/")])
+def test_signing_in_without_a_destination_lands_on_the_roles_page(env, name, lands):
+    client = env.server.test_client()
+    csrf = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").text)[1]
+    resp = client.post("/login", data={"username": name, "password": PASSWORD, "csrf": csrf})
+    assert resp.status_code == 302 and resp.headers["Location"] == lands
