@@ -11,7 +11,7 @@ from typing import Any
 
 from dispatch.store.workers import WorkerStore
 from dispatch.tasks.recommend import Candidate, Place, Weights, rank
-from dispatch.workers.cache import RosterCache
+from dispatch.workers.cache import DutyCache, RosterCache
 from dispatch.workers.models import DutyStatus, Worker
 from dispatch.workers.positions import PositionBook
 
@@ -67,5 +67,7 @@ class Recommender:
     def _on_duty(self, workers: Iterable[Worker], micro: str) -> dict[str, int]:
         """On-duty counts of the candidates' own micro-grids (for the coverage cost)."""
         grids = {w.grid for w in workers if w.grid != micro}
+        if isinstance(self._duty, DutyCache):  # counted once a minute
+            return {g: self._duty.on_duty_in(g, self._workers.in_grid(g)) for g in grids}
         return {g: sum(self._duty(w) is DutyStatus.ON_DUTY for w in self._workers.in_grid(g))
                 for g in grids}

@@ -86,6 +86,7 @@ class DutyCache:
         self._clock = clock
         self._minute = -1
         self._memo: dict[str, DutyStatus] = {}
+        self._grids: dict[str, int] = {}
         self._lock = threading.Lock()
 
     def __call__(self, worker: Worker) -> DutyStatus:
@@ -93,10 +94,20 @@ class DutyCache:
         if minute != self._minute:
             with self._lock:
                 if minute != self._minute:
-                    self._memo = {}
+                    self._memo, self._grids = {}, {}
                     self._minute = minute
         found = self._memo.get(worker.id)
         if found is None:
             found = duty_at(worker, datetime.fromtimestamp(minute * 60, LOCAL_TZ))
             self._memo[worker.id] = found
+        return found
+
+    def on_duty_in(self, grid: str, workers: Iterable[Worker]) -> int:
+        """How many of a grid's ``workers`` are on duty this minute (counted once a minute:
+        every recommendation near the grid asks)."""
+        minute = int(self._clock.now() // 60)
+        found = self._grids.get(grid) if minute == self._minute else None
+        if found is None:
+            found = sum(self(w) is DutyStatus.ON_DUTY for w in workers)
+            self._grids[grid] = found
         return found

@@ -48,3 +48,14 @@ def test_duty_is_kept_for_the_minute_and_worked_out_again_after():
         clock.advance(900)
         seen.add(duty(worker))
     assert len(seen) >= 2
+
+
+def test_a_grids_on_duty_count_is_kept_for_the_minute():
+    clock = ManualClock(t=1_800_000_000.0)
+    duty = DutyCache(clock=clock)
+    workers = [_w(f"f{i}") for i in range(5)]
+    expected = sum(duty(w) is DutyStatus.ON_DUTY for w in workers)
+    assert duty.on_duty_in("51011700100100001", workers) == expected
+    assert duty.on_duty_in("51011700100100001", []) == expected  # the minute's count
+    clock.advance(60)
+    assert duty.on_duty_in("51011700100100001", []) == 0
