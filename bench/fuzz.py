@@ -33,6 +33,8 @@ SEMANTIC: dict[str, tuple[list[str], str]] = {
                                                  "(GeoReport answers every field problem 400)"),
     "POST /report": (["400", "422"], "a grid code of the district and a one-time form token "
                                      "that only the form page issues"),
+    "GET /m/link/{token}": (["410"], "a one-time link that `workers link` issued and nobody "
+                                     "has used"),
 }
 #: Default expected answers of schemathesis, and 413, which refuses a batch or body too large.
 NEGATIVE_STATUSES = ["400", "401", "403", "404", "405", "406", "409", "413", "415", "422",

@@ -105,7 +105,8 @@ def step(task_id: str, *, actor):
     except ValueError:
         raise BodyError("status", f"must be one of {[s.value for s in TaskStatus]}") from None
     satisfaction = body.get("satisfaction", "")
-    if satisfaction and satisfaction not in {s.value for s in Satisfaction}:
+    if not isinstance(satisfaction, str) or (
+            satisfaction and satisfaction not in {s.value for s in Satisfaction}):
         raise BodyError("satisfaction", f"must be one of {[s.value for s in Satisfaction]}")
     photos = body.get("photos", [])
     if not (isinstance(photos, list) and len(photos) <= MAX_PHOTOS

@@ -188,3 +188,11 @@ def test_fifty_operators_assigning_one_event_over_http_make_one_task(env, live_s
         if code == 409:  # the others see who did (or that the event moved on meanwhile)
             assert body.get("assignee", winner["worker"]["id"]) == winner["worker"]["id"]
     assert runtime.task_store.open_task_of(event_id) == winner["id"]
+
+
+@pytest.mark.parametrize("satisfaction", [["satisfied"], {"a": 1}, 3])
+def test_a_satisfaction_that_is_not_text_is_named(env, satisfaction):
+    client, _, tokens = env
+    resp = client.post("/api/v1/tasks/nope.1/steps", headers=_auth(tokens[Role.OPERATOR]),
+                       json={"status": "called_back", "satisfaction": satisfaction})
+    assert resp.status_code == 422 and resp.get_json()["field"] == "satisfaction"
