@@ -23,6 +23,7 @@ from dispatch.privacy.migrate import seal_stored_events
 from dispatch.privacy.vault import Vault, load_keys
 from dispatch.store import Store
 from dispatch.store.audit import AuditStore
+from dispatch.store.candidates import CandidateStore
 from dispatch.store.devices import DeviceStore
 from dispatch.store.hotline import HotlineStore
 from dispatch.store.positions import PositionStore
@@ -81,7 +82,8 @@ class Runtime:
         weights = load_weights(self.settings.recommend_file or DEFAULT_WEIGHTS)
         return Recommender(workers=self.roster, positions=self.positions, weights=weights,
                            open_tasks=self.task_store.open_counts,
-                           duty=DutyCache(clock=self.clock))
+                           duty=DutyCache(clock=self.clock),
+                           gather=CandidateStore.of(self.store))
 
     @cached_property
     def roster(self) -> RosterCache:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import tomllib
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from functools import cache
 from pathlib import Path
@@ -124,6 +124,7 @@ class Candidate:
     open_tasks: int
     skill: str  # the matched class name, "" if none
     stale: bool
+    leaves_gap: bool = False  # the only one on duty in their own micro-grid
     reasons: tuple[str, ...] = field(default=())
     reasons_zh: tuple[str, ...] = field(default=())
 
@@ -160,7 +161,7 @@ def rank(place: Place, workers: Iterable[Worker], *, weights: Weights,
                   tasks=open_tasks.get(w.id, 0), on_duty_in_grid=on_duty_in_grid,
                   status=duty(w), wanted=wanted) for w in workers]
     out.sort(key=lambda c: (-c.score, c.distance_m, c.worker.id))
-    return out[:limit]
+    return [_explained(c, place, seen.get(c.worker.id)) for c in out[:limit]]
 
 
 def _score(w: Worker, place: Place, *, weights: Weights, seen: Seen | None, tasks: int,
@@ -184,23 +185,28 @@ def _score(w: Worker, place: Place, *, weights: Weights, seen: Seen | None, task
                   and on_duty_in_grid.get(w.grid, 0) <= 1)
     if leaves_gap:
         score += weights.only_on_duty_elsewhere
+    return Candidate(worker=w, relation=rel, score=round(score, 3), distance_m=distance,
+                     duty=status, open_tasks=tasks, skill=skill,
+                     stale=bool(seen and seen.stale), leaves_gap=leaves_gap)
+
+
+def _explained(c: Candidate, place: Place, seen: Seen | None) -> Candidate:
+    """The candidate with its reason in words (written only for those shown)."""
+    rel, tasks, w = c.relation, c.open_tasks, c.worker
     reasons = [_RELATION_WORDS[rel].format(micro=place.micro, general=place.general,
                                            total=place.total),
-               _distance_words(distance, seen), _DUTY_WORDS[status],
+               _distance_words(c.distance_m, seen), _DUTY_WORDS[c.duty],
                f"{tasks} open task{'s' if tasks != 1 else ''}"]
     zh = [_RELATION_ZH[rel].format(micro=place.micro, general=place.general,
                                    total=place.total),
-          _distance_zh(distance, seen), _DUTY_ZH[status], f"在办 {tasks} 件"]
-    if skill:
-        reasons.append(f"skill: {skill}")
-        zh.append(f"专长：{skill}")
-    if leaves_gap:
+          _distance_zh(c.distance_m, seen), _DUTY_ZH[c.duty], f"在办 {tasks} 件"]
+    if c.skill:
+        reasons.append(f"skill: {c.skill}")
+        zh.append(f"专长：{c.skill}")
+    if c.leaves_gap:
         reasons.append(f"only one on duty in {w.grid}")
         zh.append(f"{w.grid} 仅此一人在岗")
-    return Candidate(worker=w, relation=rel, score=round(score, 3), distance_m=distance,
-                     duty=status, open_tasks=tasks, skill=skill,
-                     stale=bool(seen and seen.stale), reasons=tuple(reasons),
-                     reasons_zh=tuple(zh))
+    return replace(c, reasons=tuple(reasons), reasons_zh=tuple(zh))
 
 
 def _distance_words(distance: float, seen: Seen | None) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
+from dispatch.store.candidates import CandidateStore
 from dispatch.store.workers import WorkerStore
 from dispatch.tasks.recommend import Candidate, Place, Weights, rank
 from dispatch.workers.cache import DutyCache, RosterCache
@@ -36,8 +37,10 @@ class Recommender:
     def __init__(self, *, workers: WorkerStore | RosterCache, positions: PositionBook,
                  weights: Weights,
                  open_tasks: Callable[[Sequence[str]], dict[str, int]] = _no_tasks,
-                 duty: Callable[[Worker], DutyStatus] = lambda w: w.duty) -> None:
+                 duty: Callable[[Worker], DutyStatus] = lambda w: w.duty,
+                 gather: CandidateStore | None = None) -> None:
         self._workers = workers
+        self._gather = gather
         self._positions = positions
         self._weights = weights
         self._open_tasks = open_tasks
@@ -52,6 +55,8 @@ class Recommender:
         for code in (place.micro, place.general, place.total):
             if (leader := self._workers.leader_of(code)) is not None:
                 found.setdefault(leader.id, leader)
+        if self._gather is not None:
+            return self._in_one_read(self._gather, place, found, limit=limit)
         near = self._positions.near(lon=place.lon, lat=place.lat, radius_m=NEAR_RADIUS_M,
                                      count=NEAR_COUNT)
         missing = [s.worker_id for s in near if s.worker_id not in found]
@@ -61,6 +66,22 @@ class Recommender:
         seen |= self._positions.of([i for i in ids if i not in seen])
         return rank(place, found.values(), weights=self._weights, seen=seen,
                     open_tasks=self._open_tasks(ids),
+                    on_duty_in_grid=self._on_duty(found.values(), place.micro),
+                    duty=self._duty, limit=limit)
+
+    def _in_one_read(self, gather: CandidateStore, place: Place, found: dict[str, Worker], *,
+                     limit: int) -> list[Candidate]:
+        """The same ranking from one script call: nearest positions, the gathered workers'
+        positions and everyone's open tasks together."""
+        got = gather.gather(lon=place.lon, lat=place.lat, radius_m=NEAR_RADIUS_M,
+                                  count=NEAR_COUNT, ids=list(found))
+        near = self._positions.as_seen(got.near)
+        seen = {s.worker_id: s for s in self._positions.as_seen(got.known.values())}
+        seen |= {s.worker_id: s for s in near}
+        found.update((w.id, w) for w in self._workers.many(
+            [s.worker_id for s in near if s.worker_id not in found]))
+        return rank(place, found.values(), weights=self._weights, seen=seen,
+                    open_tasks=got.open_tasks,
                     on_duty_in_grid=self._on_duty(found.values(), place.micro),
                     duty=self._duty, limit=limit)
 

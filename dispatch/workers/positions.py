@@ -8,6 +8,7 @@ with a wrong clock) is refused; one more than a day old is refused as not news.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -100,6 +101,11 @@ class PositionBook:
         now = self._clock.now()
         return [self._seen(p, now) for p in self._store.near(lon=lon, lat=lat,
                                                              radius_m=radius_m, count=count)]
+
+    def as_seen(self, found: Iterable[StoredPosition]) -> list[Seen]:
+        """Stored positions read elsewhere (in one script with other data), aged now."""
+        now = self._clock.now()
+        return [self._seen(p, now) for p in found]
 
     @staticmethod
     def _seen(p: StoredPosition, now: float) -> Seen:
