@@ -52,7 +52,7 @@ def running_server(settings, *, fsync: str = "always", server: str = "serve",
             _wait_ready(base, token, proc)
             yield base, redis_server, token, proc.pid
         finally:
-            _stop(proc)
+            stop_server(proc)
             redis_server.stop()
 
 
@@ -72,7 +72,7 @@ def _wait_ready(base: str, token: str, proc, timeout: float = 120.0) -> None:
             time.sleep(0.3)
 
 
-def _stop(proc) -> None:
+def stop_server(proc) -> None:
     """The server and its worker processes: they share its session."""
     try:
         os.killpg(proc.pid, signal.SIGTERM)

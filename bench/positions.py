@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -33,7 +32,7 @@ import requests
 
 from bench import http_load
 from bench.assign import Mover
-from bench.harness import running_server
+from bench.harness import running_server, stop_server
 from dashboard.runtime import grids_for
 from dispatch.access.credentials import Auth
 from dispatch.access.roles import Role
@@ -130,14 +129,7 @@ def live_server(settings, redis_url: str) -> Iterator[str]:
                 time.sleep(0.3)
         yield base
     finally:
-        try:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(5)
-        except ProcessLookupError:
-            pass
+        stop_server(proc)
 
 
 def _address(base: str) -> tuple[str, int]:

@@ -76,3 +76,12 @@ class PageCallbacks:
             app.callback(*cb.args, **cb.kwargs)(cb.fn)
         for args, kwargs in self._client:
             app.clientside_callback(*args, **kwargs)
+
+
+def clicked(clicks: object) -> dict | None:
+    """The pattern id of the button that fired a pattern-matching callback, or None when
+    nothing was really clicked (a button drawn anew fires with no clicks)."""
+    trigger = dash.ctx.triggered_id
+    if not isinstance(trigger, dict) or not isinstance(clicks, list) or not any(clicks):
+        return None
+    return dict(trigger)

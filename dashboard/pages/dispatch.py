@@ -13,7 +13,7 @@ from flask import current_app
 from dashboard.api.access import current_actor
 from dashboard.components.dispatch_panel import candidates_section, task_section
 from dashboard.i18n import Lang, t
-from dashboard.pages.callbacks import PageCallbacks
+from dashboard.pages.callbacks import PageCallbacks, clicked
 from dispatch.access.policy import AccessDenied, Permission, permits
 from dispatch.access.roles import Actor
 from dispatch.events.models import Satisfaction, Status
@@ -57,8 +57,8 @@ def install(callbacks: PageCallbacks) -> None:
         permission=Permission.EVENT_MANAGE,
     )
     def _assign(clicks, lang):
-        trigger = dash.ctx.triggered_id
-        if not isinstance(trigger, dict) or not isinstance(clicks, list) or not any(clicks):
+        trigger = clicked(clicks)
+        if trigger is None:
             return dash.no_update
         lang = lang if lang in ("zh", "en") else _runtime().settings.language
         try:
@@ -80,8 +80,8 @@ def install(callbacks: PageCallbacks) -> None:
         permission=Permission.EVENT_MANAGE,
     )
     def _task_step(clicks, reason, lang):
-        trigger = dash.ctx.triggered_id
-        if not isinstance(trigger, dict) or not isinstance(clicks, list) or not any(clicks):
+        trigger = clicked(clicks)
+        if trigger is None:
             return dash.no_update
         lang = lang if lang in ("zh", "en") else _runtime().settings.language
         tasks, actor = _runtime().tasks, current_actor()

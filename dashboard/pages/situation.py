@@ -19,7 +19,7 @@ from dashboard.components.events import event_panel_shell, events_column, events
 from dashboard.components.tiles import tile_layers
 from dashboard.i18n import Lang, status_vocabulary, t
 from dashboard.pages import dispatch
-from dashboard.pages.callbacks import PageCallbacks
+from dashboard.pages.callbacks import PageCallbacks, clicked
 from dispatch.access.policy import Forbidden, Permission, require
 from dispatch.events.models import Status
 from dispatch.events.service import place
@@ -307,8 +307,8 @@ def _render_event(selected: dict | None, lang: str | None, _applied):
     permission=Permission.PERSONAL_REVEAL,
 )
 def _reveal(clicks, reason):
-    trigger = dash.ctx.triggered_id
-    if not isinstance(trigger, dict) or not isinstance(clicks, list) or not any(clicks):
+    trigger = clicked(clicks)
+    if trigger is None:
         return dash.no_update
     if reason not in {r.value for r in RevealReason} or not trigger.get("event"):
         return dash.no_update
@@ -332,8 +332,8 @@ def _reveal(clicks, reason):
     permission=Permission.EVENT_MOVE,
 )
 def _move(clicks, reason, lang):
-    trigger = dash.ctx.triggered_id
-    if not isinstance(trigger, dict) or not isinstance(clicks, list) or not any(clicks):
+    trigger = clicked(clicks)
+    if trigger is None:
         return dash.no_update
     if trigger.get("to") not in {s.value for s in Status} or not trigger.get("event"):
         return t("move.invalid", _lang(lang, _runtime()))

@@ -195,11 +195,11 @@ def _explained(c: Candidate, place: Place, seen: Seen | None) -> Candidate:
     rel, tasks, w = c.relation, c.open_tasks, c.worker
     reasons = [_RELATION_WORDS[rel].format(micro=place.micro, general=place.general,
                                            total=place.total),
-               _distance_words(c.distance_m, seen), _DUTY_WORDS[c.duty],
+               _distance_in("en", c.distance_m, seen), _DUTY_WORDS[c.duty],
                f"{tasks} open task{'s' if tasks != 1 else ''}"]
     zh = [_RELATION_ZH[rel].format(micro=place.micro, general=place.general,
                                    total=place.total),
-          _distance_zh(c.distance_m, seen), _DUTY_ZH[c.duty], f"在办 {tasks} 件"]
+          _distance_in("zh", c.distance_m, seen), _DUTY_ZH[c.duty], f"在办 {tasks} 件"]
     if c.skill:
         reasons.append(f"skill: {c.skill}")
         zh.append(f"专长：{c.skill}")
@@ -209,21 +209,20 @@ def _explained(c: Candidate, place: Place, seen: Seen | None) -> Candidate:
     return replace(c, reasons=tuple(reasons), reasons_zh=tuple(zh))
 
 
-def _distance_words(distance: float, seen: Seen | None) -> str:
-    words = f"{distance:.0f} m" if distance < 1000 else f"{distance / 1000:.1f} km"
-    if seen is None:
-        return f"{words} from home (no position)"
-    if seen.stale:
-        return f"{words} (position {seen.age_s / 60:.0f} min old)"
-    return words
+#: A distance in words: metres, kilometres, from home (no position), a stale position.
+_DISTANCE = {"en": ("{:.0f} m", "{:.1f} km", "{} from home (no position)",
+                    "{} (position {:.0f} min old)"),
+             "zh": ("{:.0f} 米", "{:.1f} 公里", "距住址 {}（无定位）",
+                    "{}（定位已 {:.0f} 分钟未更新）")}
 
 
-def _distance_zh(distance: float, seen: Seen | None) -> str:
-    words = f"{distance:.0f} 米" if distance < 1000 else f"{distance / 1000:.1f} 公里"
+def _distance_in(lang: str, distance: float, seen: Seen | None) -> str:
+    metres_, km, from_home, old = _DISTANCE[lang]
+    words = metres_.format(distance) if distance < 1000 else km.format(distance / 1000)
     if seen is None:
-        return f"距住址 {words}（无定位）"
+        return from_home.format(words)
     if seen.stale:
-        return f"{words}（定位已 {seen.age_s / 60:.0f} 分钟未更新）"
+        return old.format(words, seen.age_s / 60)
     return words
 
 
