@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import orjson
 import redis
+from redis.commands.core import Script
 
 from dispatch.store import keys, lua_tasks
 from dispatch.store.core import Store, as_hash, as_ids
@@ -137,14 +139,14 @@ class TaskStore:
 
     def escalate(self, task_id: str, *, expected: str, level: int, tier: str, now: float,
                  next_due: float | None, notify: str) -> bool:
-        args = [task_id, expected, level, tier, f"{now:.3f}",
-                "" if next_due is None else score(next_due), notify]
+        args: list[str | int] = [task_id, expected, level, tier, f"{now:.3f}",
+                                 "" if next_due is None else score(next_due), notify]
         try:
             return bool(self._escalate(keys=[CHANGES], args=args))
         except redis.RedisError as exc:
             raise StoreError(f"could not escalate task {task_id!r}: {exc}") from exc
 
-    def _call(self, script, payload: bytes, doing: str) -> list:
+    def _call(self, script: Script, payload: bytes, doing: str) -> list[Any]:
         try:
             return script(keys=[CHANGES], args=[payload])
         except redis.RedisError as exc:
@@ -182,7 +184,8 @@ class TaskStore:
 
     def open_task_of(self, event_id: str) -> str | None:
         try:
-            return self._r.get(keys.event_task(event_id))
+            found = self._r.get(keys.event_task(event_id))
+            return None if found is None else str(found)  # decoded replies: str
         except redis.RedisError as exc:
             raise StoreError(f"could not read the task of {event_id!r}: {exc}") from exc
 
@@ -219,7 +222,7 @@ def _assign_payload(task: NewTask) -> bytes:
         "street": task.street, "fields": dict(task.fields)})
 
 
-def _assigned(task: NewTask, reply: list) -> str:
+def _assigned(task: NewTask, reply: list[Any]) -> str:
     """The new task's id from the script's answer, or the refusal it stands for."""
     code = int(reply[0])
     if code == 0:
