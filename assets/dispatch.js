@@ -308,6 +308,7 @@
   gd.dispatch = {
     state: state,
     matches: matches,
+    showWorker: showWorker,
     onPayload: function (payload) {
       if (!payload) return;
       if (payload.kind === "snapshot") loadTasks();

@@ -57,6 +57,22 @@ def redis_server(tmp_path_factory):
 
 
 @pytest.fixture
+def own_store(tmp_path):
+    """A Redis of this test's own, for code that reads "the newest events" of the whole store
+    (other test files on the same worker leave theirs, some dated years ahead)."""
+    from dispatch.store import Store
+
+    try:
+        find_redis_server()
+    except RedisUnavailableError as exc:
+        _unavailable(f"{exc}")
+    with EmbeddedRedis(tmp_path / "redis") as server:
+        s = Store.from_url(server.url)
+        yield s
+        s.close()
+
+
+@pytest.fixture
 def store(redis_server):
     from dispatch.store import Store
 

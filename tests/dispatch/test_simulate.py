@@ -38,7 +38,7 @@ def test_reports_from_every_channel_and_moves_them_on(redis_server, demo_grids):
     store.close()
 
 
-def test_in_the_demo_the_duty_operator_dispatches_through_tasks(redis_server, demo_grids,
+def test_in_the_demo_the_duty_operator_dispatches_through_tasks(own_store, demo_grids,
                                                                 cache_dir):
     """Every event the simulator dispatches has a task for a roster worker; wishes wait."""
     from dispatch.events.models import Status
@@ -52,7 +52,7 @@ def test_in_the_demo_the_duty_operator_dispatches_through_tasks(redis_server, de
     from dispatch.workers.positions import PositionBook
     from dispatch.workers.roster import demo_roster
 
-    store = Store.from_url(redis_server.url)
+    store = own_store
     clock = SystemClock()
     locator = Locator(demo_grids)
     workers = WorkerStore.of(store)
@@ -74,4 +74,3 @@ def test_in_the_demo_the_duty_operator_dispatches_through_tasks(redis_server, de
     for v in dispatched:
         assert v["task"] and workers.get(tasks.get(v["task"])["worker"]["id"]) is not None
     assert not any(v["task"] for v in views if v["category"]["code"] == WISH_CATEGORY)
-    store.close()
