@@ -28,7 +28,6 @@ import time
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import IntEnum
 
 import numpy as np
 import shapely
@@ -38,6 +37,34 @@ from dispatch.access.policy import AccessDenied
 from dispatch.access.roles import Actor, Role
 from dispatch.access.scope import Reach, Scope
 from dispatch.events.workflow import Clock, SystemClock
+from dispatch.simulate_field import (
+    _FIELD,
+    _MLAT,
+    ACCEPT_AFTER_S,
+    ACCURACY_M,
+    DECLINE_REASONS,
+    DECLINE_SHARE,
+    DEFAULT_NOTE,
+    DUPLICATE_SHARE,
+    DUTY_EVERY_S,
+    LATE_BY_S,
+    LATE_SHARE,
+    MAX_TICK_S,
+    NOTES,
+    REPORT_EVERY_S,
+    REPORT_JITTER_S,
+    RESOLVE_AFTER_S,
+    RIDE_SHARE,
+    RIDE_SPEED,
+    ROAM_M,
+    SET_OFF_AFTER_S,
+    TASK_POLL_S,
+    WALK_SPEED,
+    Mode,
+    Plan,
+    Report,
+    Tick,
+)
 from dispatch.store.errors import StoreError
 from dispatch.store.events import EventNotFoundError, EventStore
 from dispatch.store.positions import PositionStore
@@ -52,78 +79,6 @@ from geo.grids import GridSet
 from geo.model import Tier
 
 log = logging.getLogger(__name__)
-
-#: Furthest a walk takes a worker from home (metres).
-ROAM_M = 1_500.0
-#: Walking pace and e-bike pace (m/s); a worker keeps theirs.
-WALK_SPEED = (1.0, 1.6)
-RIDE_SPEED = (3.0, 4.0)
-RIDE_SHARE = 0.4
-#: A phone reports about this often, give or take the jitter (seconds).
-REPORT_EVERY_S = 10.0
-REPORT_JITTER_S = 2.5
-#: GPS accuracy a phone states (metres): mostly good, sometimes poor.
-ACCURACY_M = (5.0, 10.0, 40.0)  # low, mode, high
-#: Share of reports that arrive late (after a newer one), and that arrive twice.
-LATE_SHARE = 0.02
-DUPLICATE_SHARE = 0.02
-LATE_BY_S = (5.0, 40.0)
-#: How often each worker's shift, the roster and the task list are read again
-#: (seconds of the clock).
-DUTY_EVERY_S = 60.0
-TASK_POLL_S = 5.0
-#: A tick never moves anyone further than this many seconds' worth (a paused process).
-MAX_TICK_S = 30.0
-
-ACCEPT_AFTER_S = (20.0, 120.0)
-SET_OFF_AFTER_S = (10.0, 60.0)
-RESOLVE_AFTER_S = (120.0, 420.0)
-DECLINE_SHARE = 0.08
-DECLINE_REASONS = ("正在处理其他任务", "不在本网格，申请改派", "临时有事，请改派他人")
-#: What a worker writes on resolving, by event class (first two digits of the category).
-NOTES = {"01": "已清理完毕，现场恢复整洁", "05": "已劝离并恢复通行", "06": "已报修并设置警示",
-         "10": "已上门调解，双方达成一致", "11": "隐患已排除，已告知住户",
-         "13": "已上门探望，老人状况良好", "14": "已协助办理完成", "15": "已现场劝导，声音已降低",
-         "20": "已到现场核查设备并处置"}
-DEFAULT_NOTE = "已到现场处置完毕"
-
-_MLAT = 111_320.0  # metres per degree of latitude
-_FIELD = frozenset({TaskStatus.ASSIGNED, TaskStatus.ACCEPTED, TaskStatus.EN_ROUTE,
-                    TaskStatus.ON_SITE})
-
-Report = tuple[str, float, float, int, float]  # worker id, lon, lat, at (ms), accuracy (m)
-
-
-class Mode(IntEnum):
-    WALK = 0
-    EN_ROUTE = 1
-    ON_SITE = 2
-
-
-@dataclass(slots=True)
-class _Plan:
-    """What a simulated worker will do next with one task, and when."""
-
-    task_id: str
-    worker: int
-    status: TaskStatus
-    lon: float
-    lat: float
-    category: str
-    created: float
-    next_at: float
-    decline: bool
-    arrived: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class Tick:
-    """What one tick did: the reports sent (late resends included), how many the store took
-    as news, and the task steps taken."""
-
-    reports: list[Report]
-    stored: int
-    steps: list[tuple[str, TaskStatus]]
 
 
 @dataclass
@@ -242,7 +197,7 @@ class WorkerSimulator:
         self._busy: dict[int, str] = {}  # worker → the task they are out on
         self._nearby: dict[int, list[int]] = {}
         self._actors: dict[int, Actor] = {}
-        self._plans: dict[str, _Plan] = {}
+        self._plans: dict[str, Plan] = {}
         self._last_seen_at_home()
 
     def _last_seen_at_home(self) -> None:
@@ -404,7 +359,7 @@ class WorkerSimulator:
     def _adopt(self, t: dict[str, str], h: dict[str, str], now: float) -> None:
         i = self._index[t["worker"]]
         status = TaskStatus(t["status"])
-        plan = _Plan(task_id=t["id"], worker=i, status=status, lon=float(h["lon"]),
+        plan = Plan(task_id=t["id"], worker=i, status=status, lon=float(h["lon"]),
                      lat=float(h["lat"]), category=h["category"],
                      created=float(t["created_at"]), decline=self._py.random() < self.decline_share,
                      next_at=now + (self._py.uniform(*ACCEPT_AFTER_S)
@@ -439,7 +394,7 @@ class WorkerSimulator:
             self._advance(plan, target, now)
         return done
 
-    def _next_step(self, plan: _Plan, now: float) -> TaskStatus | None:
+    def _next_step(self, plan: Plan, now: float) -> TaskStatus | None:
         i = plan.worker
         match plan.status:
             case TaskStatus.ASSIGNED:
@@ -453,7 +408,7 @@ class WorkerSimulator:
                 return TaskStatus.RESOLVED
         return None
 
-    def _advance(self, plan: _Plan, target: TaskStatus, now: float) -> None:
+    def _advance(self, plan: Plan, target: TaskStatus, now: float) -> None:
         plan.status = target
         if target is TaskStatus.ACCEPTED:
             plan.next_at = now + self._py.uniform(*SET_OFF_AFTER_S)
@@ -464,7 +419,7 @@ class WorkerSimulator:
         else:  # declined or resolved: the task is no longer the worker's to carry
             self._release(self._plans.pop(plan.task_id), now)
 
-    def _set_off(self, plan: _Plan, now: float, *, on_site: bool) -> None:
+    def _set_off(self, plan: Plan, now: float, *, on_site: bool) -> None:
         """The worker heads for the event, on duty or called out from home."""
         i = plan.worker
         if not self._active[i]:
@@ -478,7 +433,7 @@ class WorkerSimulator:
             self._pos[i] = self._target[i]
             plan.arrived = True
 
-    def _release(self, plan: _Plan, now: float) -> None:
+    def _release(self, plan: Plan, now: float) -> None:
         """Back to the round (or home, after hours) once a task is off the worker's hands."""
         i = plan.worker
         if self._busy.get(i) != plan.task_id:

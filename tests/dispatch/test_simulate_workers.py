@@ -16,12 +16,8 @@ from dispatch.access.roles import Actor, Role
 from dispatch.events.intake import Intake, Report, parse
 from dispatch.events.models import Source, Status
 from dispatch.events.workflow import ManualClock
-from dispatch.simulate_workers import (
-    ACCURACY_M,
-    DECLINE_REASONS,
-    ROAM_M,
-    WorkerSimulator,
-)
+from dispatch.simulate_field import ACCURACY_M, DECLINE_REASONS, ROAM_M
+from dispatch.simulate_workers import WorkerSimulator
 from dispatch.store import keys
 from dispatch.store.positions import PositionStore
 from dispatch.store.tasks import TaskStore
