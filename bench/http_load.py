@@ -14,6 +14,9 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
+#: A kept-alive socket idle longer than this is opened anew rather than reused.
+IDLE_S = 10.0
+
 
 class LoadError(RuntimeError):
     """The server answered in a way this client does not read (e.g. chunked)."""
@@ -41,11 +44,15 @@ class _Conn:
     buf: bytearray = field(default_factory=bytearray)
     started: float = 0.0
     busy: bool = False
+    last: float = 0.0  # when the socket last answered (or opened)
+    closing: bool = False  # the last answer said Connection: close
 
     def open(self) -> None:
         self.sock = socket.create_connection(self.address, timeout=60)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.buf.clear()
+        self.last = time.monotonic()
+        self.closing = False
 
     def close(self) -> None:
         if self.sock is not None:
@@ -65,6 +72,8 @@ class _Conn:
             name = name.strip().lower()
             if name == "content-length":
                 length = int(value)
+            elif name == "connection" and value.strip().lower() == "close":
+                self.closing = True
             elif name == "transfer-encoding":
                 raise LoadError(f"cannot read a {value.strip()} response")
         if length is None:
@@ -73,6 +82,7 @@ class _Conn:
             return None
         body = bytes(self.buf[end + 4:end + 4 + length])
         del self.buf[:end + 4 + length]
+        self.last = time.monotonic()
         return status, body
 
 
@@ -81,7 +91,9 @@ def run(address: tuple[str, int], requests: Sequence[bytes], *, concurrency: int
     """Send every request (index order, ``concurrency`` at a time); returns seconds taken.
 
     ``on_answer(i, answer)`` is called once per request. A connection that breaks costs its
-    request (status 0) and is opened again for the next one.
+    request (status 0) and is opened again for the next one. Like a browser's pool, a socket
+    idle for :data:`IDLE_S` is not reused (servers close idle connections: ``serve`` after
+    15 s), and an answer that says ``Connection: close`` ends its socket.
     """
     todo: Iterator[int] = iter(range(len(requests)))
     sel = selectors.DefaultSelector()
@@ -92,6 +104,8 @@ def run(address: tuple[str, int], requests: Sequence[bytes], *, concurrency: int
     def send_next(c: _Conn) -> None:
         while (i := next(todo, None)) is not None:
             try:
+                if c.sock is not None and (c.closing or time.monotonic() - c.last > IDLE_S):
+                    _drop(c)
                 if c.sock is None:
                     c.open()
                     sel.register(c.sock, selectors.EVENT_READ, c)

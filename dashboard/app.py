@@ -45,6 +45,8 @@ def create_app(*, runtime: Runtime, live_feed: bool = True) -> dash.Dash:
         use_pages=True,
         pages_folder="",
         assets_folder=str(assets_dir()),
+        # The worker page's parts: assets/worker.js loads them on /m/ only, never on Dash's.
+        assets_path_ignore=["^worker$"],
         serve_locally=True,
         title=settings.centre_name,
         update_title=None,

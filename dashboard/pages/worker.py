@@ -1,11 +1,12 @@
 """The grid worker's phone page (``/m/``): my tasks with their clocks, the steps I take on
 them, my position, a report from where I stand, and the wish wall for party members.
 
-A plain Flask page, not Dash: a phone on a weak connection loads one small HTML file, one
-script and one style sheet. The script talks to the JSON API with the session cookie. Sign-in
-is the password form (``/login?next=/m/``) or a one-time link from ``grid-dispatch workers
-link``. Which steps a worker may take, and the words for them, come from the lifecycle table
-here, so the script never spells a status of its own.
+A plain Flask page, not Dash: a phone on a weak connection loads one small HTML file, its
+scripts (``assets/worker.js``, then its parts in ``assets/worker/``) and one style sheet.
+The scripts talk to the JSON API with the session cookie. Sign-in is the password
+form (``/login?next=/m/``) or a one-time link from ``grid-dispatch workers link``. Which steps
+a worker may take, and the words for them, come from the lifecycle table here, so the script
+never spells a status of its own.
 """
 
 from __future__ import annotations

@@ -98,7 +98,9 @@ def test_a_worker_gets_the_page_with_no_inline_code(env):
     assert "default-src 'none'" in policy
     assert "connect-src 'self' ws://localhost wss://localhost;" in policy
     scripts = re.findall(r"<script([^>]*)>", page)
-    assert scripts == [' src="/assets/worker.js"']
+    parts = ("queue", "live", "tasks", "steps", "position", "wishes", "go")
+    assert scripts == [' src="/assets/worker.js"',
+                       *(f' src="/assets/worker/{part}.js"' for part in parts)]
     assert not re.search(r"\son[a-z]+=", page), "no inline event handlers"
     assert not re.search(r"(?:src|href)=\"(?:https?:)?//", page), "nothing from elsewhere"
     assert 'value="06002"' in page  # the residents' categories, for a report from here
