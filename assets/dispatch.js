@@ -198,6 +198,15 @@
       { data: { type: "FeatureCollection", features: features } });
   }
 
+  const DUTY = { on_duty: ["在岗", "On duty"], busy: ["忙碌", "Busy"], off: ["下班", "Off"],
+    on_leave: ["请假", "On leave"] };
+  function ago(seconds) {
+    const en = lang() === "en";
+    if (seconds < 3600) return en ? `${clock(seconds)} ago` : `${clock(seconds)} 前`;
+    const h = Math.floor(seconds / 3600), m = Math.floor((seconds % 3600) / 60);
+    return en ? `${h} h ${m} min ago` : `${h} 小时 ${m} 分前`;
+  }
+
   async function showWorker(id) {
     const panel = document.getElementById("worker-panel");
     const body = document.getElementById("worker-panel-body");
@@ -210,9 +219,9 @@
     const rows = [
       [lang() === "en" ? "Role" : "身份", `${w.role_label}${w.party_member ? " · 党员" : ""}`],
       [lang() === "en" ? "Phone" : "电话", w.phone],
-      [lang() === "en" ? "Duty" : "状态", w.duty],
+      [lang() === "en" ? "Duty" : "状态", (DUTY[w.duty] || [w.duty, w.duty])[lang() === "en" ? 1 : 0]],
       [lang() === "en" ? "Position" : "位置", w.position
-        ? `${clock(w.position.age_s)} ${lang() === "en" ? "ago" : "前"} · ±${Math.round(w.position.accuracy_m)} m`
+        ? `${ago(w.position.age_s)} · ±${Math.round(w.position.accuracy_m)} m`
           + (w.position.stale ? (lang() === "en" ? " (stale)" : "（已过时）") : "") : "—"],
       [lang() === "en" ? "Tasks today" : "今日任务", String(w.tasks_today.length)],
     ];
