@@ -9,24 +9,15 @@ from dashboard.demo_worker import DEMO_WORKER, DEMO_WORKER_PASSWORD, ensure_demo
 from dispatch.access.credentials import Auth, AuthError
 from dispatch.access.roles import Role
 from dispatch.access.scope import Reach
-from dispatch.store import Store
-from dispatch.store.server import EmbeddedRedis, RedisUnavailableError, find_redis_server
 from dispatch.store.workers import WorkerStore
 from dispatch.workers.models import LeaderTier, Worker, WorkerRole
 from geo.model import Tier
 
 
 @pytest.fixture
-def store(tmp_path):
+def store(own_store):
     """A Redis of this test's own: demo accounts must not show up in other tests' lists."""
-    try:
-        find_redis_server()
-    except RedisUnavailableError as exc:
-        pytest.skip(str(exc))
-    with EmbeddedRedis(tmp_path / "redis") as server:
-        store = Store.from_url(server.url)
-        yield store
-        store.close()
+    return own_store
 
 
 def _roster(store, micro: str) -> WorkerStore:
