@@ -17,6 +17,10 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+#: How long an expired token's record stays, to say "expired" rather than "unknown".
+EXPIRED_KEPT_MS = 60_000
+
+
 class AuthStore:
     def __init__(self, client: redis.Redis) -> None:
         self._r = client
@@ -64,7 +68,9 @@ class AuthStore:
 
     def put_token(self, token: str, *, name: str, role: str, scope: str = "district",
                   expires_at: float | None = None, device: str = "") -> str:
-        """Stores the token's digest; an expiring token's hash also expires in Redis."""
+        """Stores the token's digest; an expiring token's hash also expires in Redis, a minute
+        after the token, so a caller in that minute is told it expired (not that it is
+        unknown)."""
         digest = token_digest(token)
         record: dict[FieldT, EncodableT] = {"name": name, "role": role, "scope": scope,
                   "created_at": f"{time.time():.3f}",
@@ -73,7 +79,7 @@ class AuthStore:
         with self._r.pipeline(transaction=True) as pipe:
             pipe.hset(keys.token(digest), mapping=record)
             if expires_at is not None:
-                pipe.expireat(keys.token(digest), int(expires_at) + 1)
+                pipe.pexpireat(keys.token(digest), round(expires_at * 1000) + EXPIRED_KEPT_MS)
             pipe.sadd(keys.TOKENS, digest)
             pipe.execute()
         return digest
@@ -88,7 +94,9 @@ class AuthStore:
         gone = [d for d, r in zip(digests, records, strict=True) if not r]
         if gone:
             self._r.srem(keys.TOKENS, *gone)
-        return [as_hash(r) | {"digest": d} for d, r in zip(digests, records, strict=True) if r]
+        now = time.time()
+        return [as_hash(r) | {"digest": d} for d, r in zip(digests, records, strict=True)
+                if r and not (r.get("expires_at") and float(r["expires_at"]) <= now)]
 
     def token(self, token: str) -> dict[str, str] | None:
         return as_hash(self._r.hgetall(keys.token(token_digest(token)))) or None
