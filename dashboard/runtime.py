@@ -81,7 +81,6 @@ class Runtime:
     def recommender(self) -> Recommender:
         weights = load_weights(self.settings.recommend_file or DEFAULT_WEIGHTS)
         return Recommender(workers=self.roster, positions=self.positions, weights=weights,
-                           open_tasks=self.task_store.open_counts,
                            duty=DutyCache(clock=self.clock),
                            gather=CandidateStore.of(self.store))
 

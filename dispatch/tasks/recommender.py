@@ -6,7 +6,7 @@ three grids, and the nearest positions (a GEO search); only those are read and r
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from dispatch.store.candidates import CandidateStore
@@ -29,21 +29,14 @@ def place_of(view: Mapping[str, Any]) -> Place:
                  category=view["category"]["code"])
 
 
-def _no_tasks(ids: Sequence[str]) -> dict[str, int]:
-    return {}
-
-
 class Recommender:
     def __init__(self, *, workers: WorkerStore | RosterCache, positions: PositionBook,
-                 weights: Weights,
-                 open_tasks: Callable[[Sequence[str]], dict[str, int]] = _no_tasks,
-                 duty: Callable[[Worker], DutyStatus] = lambda w: w.duty,
-                 gather: CandidateStore | None = None) -> None:
+                 gather: CandidateStore, weights: Weights,
+                 duty: Callable[[Worker], DutyStatus] = lambda w: w.duty) -> None:
         self._workers = workers
         self._gather = gather
         self._positions = positions
         self._weights = weights
-        self._open_tasks = open_tasks
         self._duty = duty
 
     @property
@@ -55,25 +48,13 @@ class Recommender:
         for code in (place.micro, place.general, place.total):
             if (leader := self._workers.leader_of(code)) is not None:
                 found.setdefault(leader.id, leader)
-        if self._gather is not None:
-            return self._in_one_read(self._gather, place, found, limit=limit)
-        near = self._positions.near(lon=place.lon, lat=place.lat, radius_m=NEAR_RADIUS_M,
-                                     count=NEAR_COUNT)
-        missing = [s.worker_id for s in near if s.worker_id not in found]
-        found.update((w.id, w) for w in self._workers.many(missing))
-        ids = list(found)
-        seen = {s.worker_id: s for s in near}
-        seen |= self._positions.of([i for i in ids if i not in seen])
-        return rank(place, found.values(), weights=self._weights, seen=seen,
-                    open_tasks=self._open_tasks(ids),
-                    on_duty_in_grid=self._on_duty(found.values(), place.micro),
-                    duty=self._duty, limit=limit)
+        return self._in_one_read(place, found, limit=limit)
 
-    def _in_one_read(self, gather: CandidateStore, place: Place, found: dict[str, Worker], *,
-                     limit: int) -> list[Candidate]:
-        """The same ranking from one script call: nearest positions, the gathered workers'
-        positions and everyone's open tasks together."""
-        got = gather.gather(lon=place.lon, lat=place.lat, radius_m=NEAR_RADIUS_M,
+    def _in_one_read(self, place: Place, found: dict[str, Worker], *, limit: int
+                     ) -> list[Candidate]:
+        """One script call: nearest positions, the gathered workers' positions and everyone's
+        open tasks together."""
+        got = self._gather.gather(lon=place.lon, lat=place.lat, radius_m=NEAR_RADIUS_M,
                                   count=NEAR_COUNT, ids=list(found))
         near = self._positions.as_seen(got.near)
         seen = {s.worker_id: s for s in self._positions.as_seen(got.known.values())}

@@ -42,6 +42,7 @@ def test_in_the_demo_the_duty_operator_dispatches_through_tasks(own_store, demo_
                                                                 cache_dir):
     """Every event the simulator dispatches has a task for a roster worker; wishes wait."""
     from dispatch.events.models import Status
+    from dispatch.store.candidates import CandidateStore
     from dispatch.store.positions import PositionStore
     from dispatch.store.tasks import TaskStore
     from dispatch.store.workers import WorkerStore
@@ -60,7 +61,8 @@ def test_in_the_demo_the_duty_operator_dispatches_through_tasks(own_store, demo_
     tasks = TaskService(tasks=TaskStore.of(store), events=store.events, workers=workers,
                         clock=clock, notifier=Notifier(gateway=LogGateway()))
     recommender = Recommender(workers=workers, weights=load_weights(DEFAULT_WEIGHTS),
-                              positions=PositionBook(store=PositionStore.of(store), clock=clock))
+                              positions=PositionBook(store=PositionStore.of(store), clock=clock),
+                              gather=CandidateStore.of(store))
     events = EventService(store=store.events, clock=clock, **privacy(store, clock))
     intake = Intake(store=store.events, locator=locator, vault=vault(), clock=clock)
     sim = Simulator(grids=demo_grids, intake=intake, events=events, seed=11, tasks=tasks,

@@ -151,7 +151,6 @@ def test_the_recommender_gathers_grid_leaders_members_and_the_nearest(store, dem
     from dispatch.store import keys
     from dispatch.store.candidates import CandidateStore
     from dispatch.store.positions import PositionStore
-    from dispatch.store.tasks import TaskStore
     from dispatch.store.workers import WorkerStore
     from dispatch.tasks.recommender import Recommender
     from dispatch.workers.cache import RosterCache
@@ -178,14 +177,13 @@ def test_the_recommender_gathers_grid_leaders_members_and_the_nearest(store, dem
     book.report("rec-near", PositionIn(lon=point.x + 0.003, lat=point.y))  # ~290 m
     book.report("rec-far", PositionIn(lon=point.x + 0.3, lat=point.y))  # ~29 km: not searched
     store._r.hset(keys.TASKS_OPEN_COUNTS, mapping={"rec-near": 2, "rec-leader": 0})
-    counts = TaskStore.of(store).open_counts
     found = Recommender(workers=WorkerStore.of(store), positions=book, weights=WEIGHTS,
-                        open_tasks=counts).for_place(place)
+                        gather=CandidateStore.of(store)).for_place(place)
     assert [c.worker.id for c in found] == ["rec-leader", "rec-general", "rec-near"]
     assert found[0].reason.startswith(f"micro-grid leader of {place.micro}")
     assert 250 < found[2].distance_m < 330 and "from home" not in found[2].reason
     assert found[2].open_tasks == 2
-    # the same ranking from one script call and the roster in memory
+    # the same ranking from the roster in memory
     one_read = Recommender(workers=RosterCache(store=WorkerStore.of(store)), positions=book,
                            weights=WEIGHTS, gather=CandidateStore.of(store)).for_place(place)
     assert one_read == found
