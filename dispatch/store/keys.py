@@ -29,6 +29,11 @@ HOTLINE_ORDERS = "hotline:orders"  # hash: 12345 order number → event id
 TASKS_OPEN = "tasks:open"  # sorted set: open task ids by when they were assigned (ms)
 TASKS_OPEN_COUNTS = "tasks:open-counts"  # hash: worker id → open tasks (one read for many)
 TASKS_ACCEPT_DUE = "tasks:accept-due"  # sorted set: assigned tasks by when acceptance is due
+DRILLS = "drills:all"  # sorted set: every drill id by when it was planned (ms)
+DRILLS_LIVE = "drills:live"  # set: drills running or paused (what every screen watches)
+HOUSEHOLDS_GRIDS = "households:grids"  # hash: micro-grid → households loaded for it
+HOUSEHOLDS_VERSION = "households:version"  # string: bumped by every household load
+SLOTS = "slots:building"  # hash: building id → its published time slot (JSON, with the drill)
 ALL_INDEX = "idx:all"  # sorted set: every event by creation time (ms)
 DUE_INDEX = "idx:due"  # sorted set: open events by deadline (ms)
 
@@ -58,6 +63,17 @@ SESSION_PREFIX = "session:"  # string: one signed-in browser's server-side sessi
 USER_SESSIONS_PREFIX = "user-sessions:"  # set: the session ids one account holds
 SIGN_IN_FAILURES_PREFIX = "signin-failures:"  # string: failed sign-ins, expiring with the window
 WORKER_LINK_PREFIX = "worker-link:"  # string: a one-time sign-in link's account (expires)
+DRILL_PREFIX = "drill:"  # hash: one drill's header (kind, scope, status, clock fields)
+DRILL_LOG_PREFIX = "drill-log:"  # stream: every change of one drill (its own, never `changes`)
+DRILL_RESPONDERS_PREFIX = "drill-resp:"  # hash: worker id → responder status in one muster
+DRILL_POINTS_PREFIX = "drill-point:"  # hash: worker id → index of their muster point
+DRILL_HOUSEHOLDS_PREFIX = "drill-hh:"  # hash: household id → what the sweep found
+DRILL_SWEPT_PREFIX = "drill-swept:"  # hash: micro-grid → households reached in one sweep
+DRILL_NOTES_PREFIX = "drill-notes:"  # hash: household id → the sweeper's note (sealed)
+DRILL_EVENTS_PREFIX = "drill-events:"  # set: event ids one drill raised (purged with it)
+DRILL_SLOTS_PREFIX = "drill-slots:"  # hash: building id → slot JSON one drill published
+HOUSEHOLDS_PREFIX = "households:grid:"  # hash: household id → sealed record, one micro-grid
+HOUSEHOLDS_PRIORITY_PREFIX = "households:priority:"  # set: special-population households
 #: The public form's rate-limit counters (flask-limiter adds its own parts after it).
 RESIDENT_LIMIT_PREFIX = "grid-dispatch:resident"
 
@@ -175,3 +191,56 @@ def user_sessions(account: str) -> str:
 def worker_link(digest: str) -> str:
     """A one-time sign-in link, by the digest of its token (the token itself is not kept)."""
     return WORKER_LINK_PREFIX + digest
+
+
+def drill(drill_id: str) -> str:
+    return DRILL_PREFIX + drill_id
+
+
+def drill_log(drill_id: str) -> str:
+    return DRILL_LOG_PREFIX + drill_id
+
+
+def drill_responders(drill_id: str) -> str:
+    return DRILL_RESPONDERS_PREFIX + drill_id
+
+
+def drill_points(drill_id: str) -> str:
+    return DRILL_POINTS_PREFIX + drill_id
+
+
+def drill_households(drill_id: str) -> str:
+    return DRILL_HOUSEHOLDS_PREFIX + drill_id
+
+
+def drill_swept(drill_id: str) -> str:
+    return DRILL_SWEPT_PREFIX + drill_id
+
+
+def drill_notes(drill_id: str) -> str:
+    return DRILL_NOTES_PREFIX + drill_id
+
+
+def drill_events(drill_id: str) -> str:
+    return DRILL_EVENTS_PREFIX + drill_id
+
+
+def drill_slots(drill_id: str) -> str:
+    return DRILL_SLOTS_PREFIX + drill_id
+
+
+def drill_keys(drill_id: str) -> list[str]:
+    """Every key one drill owns: what `drill purge` deletes (its events go separately)."""
+    return [fn(drill_id) for fn in (drill, drill_log, drill_responders, drill_points,
+                                    drill_households, drill_swept, drill_notes, drill_events,
+                                    drill_slots)]
+
+
+def households(micro_code: str) -> str:
+    """The household base of one micro-grid: household id → sealed record."""
+    return HOUSEHOLDS_PREFIX + micro_code
+
+
+def households_priority(micro_code: str) -> str:
+    """The special-population households of one micro-grid (ids only; the tags are sealed)."""
+    return HOUSEHOLDS_PRIORITY_PREFIX + micro_code

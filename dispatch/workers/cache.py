@@ -74,6 +74,9 @@ class RosterCache:
     def in_grid(self, micro_code: str) -> list[Worker]:
         return list(self.current().by_grid.get(micro_code, ()))
 
+    def all_workers(self) -> list[Worker]:
+        return list(self.current().by_id.values())
+
     def leader_of(self, grid_code: str) -> Worker | None:
         return self.current().leaders.get(grid_code)
 

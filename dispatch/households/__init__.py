@@ -1,0 +1,1 @@
+"""The resident base: households by micro-grid and building, special populations sealed."""
