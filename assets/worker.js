@@ -207,6 +207,7 @@
     showConnection();
     tasks.render();
     tasks.load().then(queue.flush);
+    if (gw.drills) gw.drills.start();
     live.open();
     setInterval(() => { if (!document.hidden) tasks.load(); }, POLL_MS);
     setInterval(() => { if (!document.hidden) tasks.ticks(); }, 1000);

@@ -25,6 +25,7 @@ from flask_login import current_user
 from flask_socketio import SocketIO, join_room
 from socketio.exceptions import ConnectionRefusedError as Refused
 
+from dashboard.live_drills import install_drills
 from dashboard.live_workers import PositionFeed, install_tasks, push_tasks, task_entries, task_views
 from dispatch.access.credentials import AuthError
 from dispatch.access.policy import AccessDenied, Forbidden, Permission, Unauthenticated, require
@@ -312,6 +313,7 @@ def install(socketio: SocketIO, runtime) -> LiveHub:
             raise Refused(outage_message(exc), {"error": "unavailable"}) from exc
 
     install_tasks(socketio, runtime, _identify)
+    install_drills(socketio, runtime, _identify)
     hub.start()
     runtime.on_close(hub.stop)
     positions = PositionFeed(socketio=socketio, runtime=runtime, rooms=hub)

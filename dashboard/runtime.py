@@ -15,9 +15,15 @@ from dashboard.settings import Settings
 from dispatch.access.credentials import Auth
 from dispatch.access.lockout import SignInGuard
 from dispatch.channels.iot.devices import DeviceRegistry
+from dispatch.drills.conduct import SimulatedDrill
+from dispatch.drills.muster import MusterDesk
+from dispatch.drills.service import DrillService
+from dispatch.drills.sweep import SweepDesk
 from dispatch.events.intake import Intake
 from dispatch.events.service import EventService
 from dispatch.events.workflow import Clock, SystemClock
+from dispatch.households.base import HouseholdBase
+from dispatch.households.demo import ensure_demo_households
 from dispatch.privacy.audit import AuditLog
 from dispatch.privacy.migrate import seal_stored_events
 from dispatch.privacy.vault import Vault, load_keys
@@ -25,7 +31,9 @@ from dispatch.store import Store
 from dispatch.store.audit import AuditStore
 from dispatch.store.candidates import CandidateStore
 from dispatch.store.devices import DeviceStore
+from dispatch.store.drills import DrillStore
 from dispatch.store.hotline import HotlineStore
+from dispatch.store.households import HouseholdStore
 from dispatch.store.positions import PositionStore
 from dispatch.store.server import attach_or_start, read_record
 from dispatch.store.sessions import SessionStore
@@ -103,6 +111,48 @@ class Runtime:
         return TaskService(tasks=self.task_store, events=self.store.events,
                            workers=self.workers, clock=self.clock,
                            notifier=Notifier(gateway=self.gateway))
+
+    # --- drills and the resident base ------------------------------------------------------
+    @cached_property
+    def household_store(self) -> HouseholdStore:
+        return HouseholdStore.of(self.store)
+
+    @cached_property
+    def households(self) -> HouseholdBase:
+        return HouseholdBase(store=self.household_store, vault=self.vault)
+
+    def load_demo_households(self) -> int:
+        """The synthetic resident base, loaded once into an empty store."""
+        return ensure_demo_households(self.household_store, self.vault, self.grids,
+                                      self.settings.cache_dir, self.settings.demo_seed)
+
+    @cached_property
+    def drill_store(self) -> DrillStore:
+        return DrillStore.of(self.store)
+
+    @cached_property
+    def drills(self) -> DrillService:
+        return DrillService(store=self.drill_store, grids=self.grids, roster=self.roster,
+                            households=self.household_store, clock=self.clock,
+                            scenarios_file=self.settings.drill_scenarios_file,
+                            notifier=Notifier(gateway=self.gateway))
+
+    @cached_property
+    def muster(self) -> MusterDesk:
+        return MusterDesk(store=self.drill_store, positions=self.positions, roster=self.roster,
+                          clock=self.clock)
+
+    @cached_property
+    def sweep(self) -> SweepDesk:
+        return SweepDesk(store=self.drill_store, households=self.household_store,
+                         base=self.households, intake=self.intake, grids=self.grids,
+                         vault=self.vault, clock=self.clock)
+
+    def simulated_drill(self, *, seed: int | None = None) -> SimulatedDrill:
+        return SimulatedDrill(store=self.drill_store, muster=self.muster, sweep=self.sweep,
+                              households=self.household_store, positions=self.positions,
+                              roster=self.roster, clock=self.clock,
+                              seed=self.settings.demo_seed if seed is None else seed)
 
     def load_demo_roster(self) -> int:
         """The synthetic roster, loaded once into an empty store (a site imports its own)."""

@@ -61,6 +61,8 @@ class Settings(BaseSettings):
     secret_key: str = ""  # empty: one random key shared through Redis by every process
     #: The weights that rank who should handle an event (default: data/recommend.toml)
     recommend_file: Path | None = None
+    #: Drill scenarios: points, roles, priorities, questions (default: data/drill_scenarios.toml)
+    drill_scenarios_file: Path | None = None
     #: Seals personal data at rest: base64 keys, comma-separated, the first seals (rotation)
     data_key: SecretStr | None = None
     #: Where the data key is kept when not in the environment (default: data_dir/data.key)

@@ -58,6 +58,7 @@
     } else if (type === "2") {
       const [name, payload] = JSON.parse(rest);
       if (name === "task") gw.tasks.upsert(payload, { quiet: false });
+      else if (name === "drill" && gw.drills) gw.drills.load();
     } else if (type === "4" || type === "1") {
       backoff = Math.max(backoff, 15000);  // refused (signed out, or Redis away)
       if (ws) ws.close();

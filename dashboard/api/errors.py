@@ -105,6 +105,45 @@ def wants_json() -> bool:
         == "application/json"
 
 
+def drill_handlers() -> dict[type[Exception], Any]:
+    """Drill errors: each names the field (or the drill's state) that refused the request."""
+    from dispatch.drills.models import DrillMoveError, KindError
+    from dispatch.drills.muster import GeofenceError, ReasonError
+    from dispatch.drills.planning import ScopeError, TeamError
+    from dispatch.drills.scenarios import ScenarioError
+    from dispatch.drills.sweep import EmptyBuildingError
+    from dispatch.store.drills import (
+        DrillNotFoundError,
+        DrillStateError,
+        NotParticipantError,
+        StepBackError,
+        UnknownHouseholdError,
+    )
+
+    return {
+        DrillNotFoundError: lambda exc: problem(404, "not-found", str(exc), field="id"),
+        DrillMoveError: lambda exc: problem(409, "illegal-transition", str(exc),
+                                            field="action", current=exc.status),
+        DrillStateError: lambda exc: problem(409, "conflict", str(exc), field="status",
+                                             current=exc.current),
+        KindError: lambda exc: problem(409, "wrong-kind", str(exc), field="kind"),
+        NotParticipantError: lambda exc: problem(403, "not-called", str(exc), field="worker"),
+        StepBackError: lambda exc: problem(409, "conflict", str(exc), field="step",
+                                           current=exc.current),
+        GeofenceError: lambda exc: problem(422, "outside-fence", str(exc), field="position",
+                                           distance_m=None if exc.distance is None
+                                           else round(exc.distance)),
+        ReasonError: lambda exc: problem(422, "invalid", str(exc), field="reason"),
+        ScopeError: lambda exc: problem(422, "invalid", str(exc), field="scope"),
+        TeamError: lambda exc: problem(422, "invalid", str(exc), field=exc.field),
+        ScenarioError: lambda exc: problem(422, "invalid", str(exc), field="scenario"),
+        UnknownHouseholdError: lambda exc: problem(422, "unknown-household", str(exc),
+                                                   field="household"),
+        EmptyBuildingError: lambda exc: problem(422, "unknown-building", str(exc),
+                                                field="building"),
+    }
+
+
 def install(server: Flask, *, max_body_bytes: int) -> None:
     server.json = BoundedJSON(server)
     handlers: dict[type[Exception], Any] = {
@@ -136,6 +175,7 @@ def install(server: Flask, *, max_body_bytes: int) -> None:
             field=exc.problems[0].field, line=exc.problems[0].line,
             problems=[p.as_dict() for p in exc.problems]),
     }
+    handlers.update(drill_handlers())
     for error, handler in handlers.items():
         server.register_error_handler(error, handler)
 

@@ -141,6 +141,10 @@ def _filter(args) -> EventFilter:
     overdue = args.get("overdue")
     if overdue not in (None, "true", "false"):
         raise ValueError(f"overdue: {overdue!r} must be true or false")
+    exercise = args.get("exercise")
+    if exercise not in (None, "true", "false"):
+        raise ValueError(f"exercise: {exercise!r} must be true (drill events only) or false "
+                         "(real events only)")
     grids = _runtime().grids
     return EventFilter(
         status=Status(status) if status else None,
@@ -149,6 +153,7 @@ def _filter(args) -> EventFilter:
         street=_known(args, "street", grids.street_codes, "street code"),
         since=_time(args.get("since"), "since"), until=_time(args.get("until"), "until"),
         overdue=None if overdue is None else overdue == "true",
+        exercise=None if exercise is None else exercise == "true",
         offset=number("offset", int, 0, MAX_OFFSET) or 0,
         limit=number("limit", int, 1, 1000) or 100,
         scope=access().scope, reader=access().actor.name if access().actor else "",

@@ -155,6 +155,8 @@ def _event_paths(streets: list[str] | None) -> dict:
         query("since", since, "epoch seconds or ISO 8601 (Beijing time without an offset)"),
         query("until", since, "epoch seconds or ISO 8601 (Beijing time without an offset)"),
         query("overdue", {"type": "string", "enum": ["true", "false"]}),
+        query("exercise", {"type": "string", "enum": ["true", "false"]},
+              "true: events raised by drills only; false: real events only"),
         query("offset", {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET}),
         query("limit", {"type": "integer", "minimum": 1, "maximum": 1000}),
     ]

@@ -34,10 +34,12 @@ def events() -> None:
               show_default=True)
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="File to write (default: standard output).")
+@click.option("--with-drills", is_flag=True,
+              help="Include events raised by drills (left out by default: they are exercises).")
 def export(since: str | None, until: str | None, street: str | None, fmt: str,
-           output: Path | None) -> None:
+           output: Path | None, with_drills: bool) -> None:
     """Write events with their public text: phones, e-mail, ID numbers and house-level
-    addresses scrubbed, no reporter."""
+    addresses scrubbed, no reporter. Drill events are left out unless asked for."""
     from dashboard.runtime import open_runtime
     from dispatch.access.roles import Actor, Role
     from dispatch.events.service import EventFilter
@@ -49,7 +51,8 @@ def export(since: str | None, until: str | None, street: str | None, fmt: str,
             raise click.BadParameter(f"{street!r} is not a known street code",
                                      param_hint="--street")
         flt = EventFilter(since=when(since, "--since"), until=when(until, "--until"),
-                          street=street, limit=10_000_000)
+                          street=street, limit=10_000_000,
+                          exercise=None if with_drills else False)
         rows = [_row(v) for v in runtime.events.list(flt)]
         runtime.audit.record(AuditAction.EXPORT, actor=Actor(f"cli:{getpass.getuser()}",
                                                              Role.SYSTEM),

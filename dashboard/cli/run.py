@@ -115,6 +115,9 @@ def _run(settings, *, demo: bool) -> None:
             loaded = runtime.load_demo_roster()
             click.echo(f"  workers: {runtime.workers.count():,} on the roster"
                        + (" (synthetic demo roster, just loaded)" if loaded else ""))
+            households = runtime.load_demo_households()
+            click.echo(f"  households: {runtime.household_store.count():,} in the resident base"
+                       + (" (synthetic, just loaded)" if households else ""))
             click.echo("  demo logins (user / password):")
             for name, _role, password in ensure_demo_users(runtime.auth):
                 click.echo(f"    {name:<12} {password}")
@@ -281,6 +284,20 @@ class _KeepAliveHandler(WSGIRequestHandler):
         self.close_connection = True
 
 
+def _start_drills(runtime) -> None:
+    """Fences checked each second for running musters; simulated drills played."""
+    from dispatch.drills.conduct import DrillRunner, SimulationHost
+
+    runner = DrillRunner(store=runtime.drill_store, lease=runtime.store.hold_lock,
+                         muster=runtime.muster)
+    runner.start()
+    runtime.on_close(runner.stop)
+    host = SimulationHost(store=runtime.drill_store, lease=runtime.store.hold_lock,
+                          make=runtime.simulated_drill)
+    host.start()
+    runtime.on_close(host.stop)
+
+
 def _start_workers(runtime, *, demo: bool) -> None:
     from dashboard.demo_worker import DEMO_WORKER
     from dispatch.events.escalator import Escalator
@@ -291,6 +308,7 @@ def _start_workers(runtime, *, demo: bool) -> None:
     escalator = Escalator(events=runtime.events, store=runtime.store, tasks=runtime.tasks)
     escalator.start()
     runtime.on_close(escalator.stop)
+    _start_drills(runtime)
     if demo:
         simulator = Simulator(grids=runtime.grids, intake=runtime.intake, events=runtime.events,
                               registry=runtime.devices, tasks=runtime.tasks,

@@ -39,6 +39,11 @@ class Permission(StrEnum):
     PERSONAL_REVEAL = "personal.reveal"  # a reporter's phone in full, with a reason, audited
     WISH_CLAIM = "wish.claim"  # a party member takes a published wish (接单)
     POSITION_REPORT = "position.report"  # a worker's phone says where it is
+    DRILL_READ = "drill.read"  # watch drills: clock, progress, map, report, replay
+    DRILL_RUN = "drill.run"  # plan, start, pause, resume, finish, abort; overrides; slots
+    DRILL_RESPOND = "drill.respond"  # a responder's steps and sweep reports
+    #: who is missing or not yet reached, masked; a phone in full with a reason, audited
+    DRILL_PERSONAL = "drill.personal"
 
 
 R, P = Role, Permission
@@ -74,6 +79,10 @@ def _grants() -> dict[Role, dict[Permission, Reach]]:
         P.PERSONAL_REVEAL: (R.OPERATOR,),
         P.WISH_CLAIM: (R.WORKER,),
         P.POSITION_REPORT: (R.WORKER, R.INTEGRATION),
+        P.DRILL_READ: (*_STAFF, R.LEADER, R.COORDINATOR, R.INTEGRATION),
+        P.DRILL_RUN: (R.COORDINATOR, R.ADMIN),
+        P.DRILL_RESPOND: (R.WORKER, R.INTEGRATION),
+        P.DRILL_PERSONAL: (R.COORDINATOR, R.OPERATOR),
     }
     table: dict[Role, dict[Permission, Reach]] = {role: dict(ANONYMOUS) for role in Role}
     for permission, roles in given.items():
@@ -81,7 +90,7 @@ def _grants() -> dict[Role, dict[Permission, Reach]]:
             table[role][permission] = _D
     # A grid worker works their own grids (and what is assigned to them): nothing wider.
     for permission in (P.EVENT_READ, P.EVENT_MOVE, P.EVENT_HANDLE, P.PERSONAL_READ,
-                       P.WISH_CLAIM):
+                       P.WISH_CLAIM, P.DRILL_RESPOND):
         table[R.WORKER][permission] = _G
     return table
 

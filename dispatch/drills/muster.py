@@ -93,10 +93,10 @@ class MusterDesk:
         away = [w for w, s in states.items() if s != ResponderStatus.ARRIVED.value]
         seen = self.positions.of(away) if away else {}
         self._sample(drill_id, seen, actor=actor)
-        points = self.store.points_of(drill_id)
+        points, pts = self.store.points_of(drill_id), _points(header)
         arrived = []
         for worker_id, pos in seen.items():
-            point = _points(header)[points.get(worker_id, 0)]
+            point = pts[points.get(worker_id, 0)]
             try:
                 dist = self._inside(worker_id, pos, point, header)
             except GeofenceError:
@@ -138,7 +138,7 @@ class MusterDesk:
         return header
 
     def _point(self, header: dict[str, str], drill_id: str, worker_id: str) -> dict[str, Any]:
-        return _points(header)[self.store.points_of(drill_id).get(worker_id, 0)]
+        return _points(header)[self.store.point_of(drill_id, worker_id)]
 
     def _inside(self, worker_id: str, seen: Seen | None, point: dict[str, Any],
                 header: dict[str, str]) -> float:

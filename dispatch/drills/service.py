@@ -52,6 +52,7 @@ class DrillService:
     households: HouseholdCounts
     clock: Clock
     scenarios_file: Any = None
+    notifier: Any = None  # dispatch.tasks.notify.Notifier: tells responders a muster began
 
     # --- planning ---------------------------------------------------------------------
     def plan(self, spec: DrillIn, *, actor: Actor) -> dict[str, Any]:
@@ -125,7 +126,41 @@ class DrillService:
         self.store.move(drill_id, expected=status.value, target=target.value,
                         action=action.value, now=self.clock.now(), actor=actor.name,
                         role=actor.role.value)
-        return self.view(drill_id)
+        view = self.view(drill_id)
+        if action is DrillAction.START and view["kind"] == DrillKind.MUSTER.value:
+            self._call_out(drill_id, view)
+        return view
+
+    def _call_out(self, drill_id: str, view: dict[str, Any]) -> None:
+        """Each responder is told through the message gateway (their page hears the feed)."""
+        if self.notifier is None:
+            return
+        points = self.store.points_of(drill_id)
+        minutes = view["clock"]["target_s"] / 60
+        for worker in self.roster.many(sorted(points)):
+            point = view["points"][points[worker.id]]["name"] if view["points"] else ""
+            self.notifier.drill_called(worker, title=view["title"], point=point,
+                                       minutes=minutes)
+
+    def mine(self, worker: Worker) -> list[dict[str, Any]]:
+        """The live drills a worker takes part in: called to a muster, or sweeping their grid."""
+        out = []
+        now = self.clock.now()
+        for h in self.store.headers(sorted(self.store.live_ids())):
+            view = drill_view(h, now=now)
+            if view["kind"] == DrillKind.MUSTER.value:
+                status = self.store.responder_status(view["id"], worker.id)
+                if status is None:
+                    continue
+                point = self.store.points_of(view["id"]).get(worker.id, 0)
+                view |= {"me": {"status": status, "point": view["points"][point]
+                                if view["points"] else None}}
+            elif worker.grid.startswith(planning.scope_prefix(view["scope"])):
+                view |= {"me": {"grid": worker.grid}}
+            else:
+                continue
+            out.append(view)
+        return out
 
     # --- reading ----------------------------------------------------------------------
     def view(self, drill_id: str) -> dict[str, Any]:

@@ -74,6 +74,8 @@ class Report:
     dedupe_key: str = ""
     dedupe_window_s: float = 0
     extra: dict[str, Any] = field(default_factory=dict)
+    #: The drill that raised it: an exercise event, kept out of real figures and purged with it
+    drill: str = ""
 
 
 def parse(payload: Mapping[str, Any], *, index: int | None = None) -> EventIn:
@@ -168,6 +170,8 @@ class Intake:
             fields["attachments"] = json.dumps([str(u) for u in d.attachments])
         if d.occurred_at:
             fields["occurred_at"] = d.occurred_at.isoformat()
+        if report.drill:
+            fields["drill"] = report.drill
         if report.extra:
             fields["extra"] = self._vault.seal(
                 "extra", json.dumps(report.extra, ensure_ascii=False))

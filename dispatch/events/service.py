@@ -40,6 +40,8 @@ class EventFilter:
     since: float | None = None
     until: float | None = None
     overdue: bool | None = None
+    #: drill events only (True), real events only (False: figures, exports), or both (None)
+    exercise: bool | None = None
     offset: int = 0
     limit: int = 100
     scope: Scope = DISTRICT  # the reader's scope: events outside it are not listed
@@ -198,6 +200,8 @@ def _matches(view: dict[str, Any], flt: EventFilter) -> bool:
         return False
     if not flt.scope.admits(**where) and not (flt.reader and view["assignee"] == flt.reader):
         return False
+    if flt.exercise is not None and bool(view.get("drill")) != flt.exercise:
+        return False
     return flt.overdue is None or view["overdue"] == flt.overdue
 
 
@@ -234,19 +238,20 @@ def public_view(h: dict[str, str], *, now: float) -> dict[str, Any]:
         "escalation": {"level": level, "tier": escalation_tier(level)},
         "count": int(h.get("count") or 1),
         "rev": int(h.get("rev") or 1),
+        "drill": h.get("drill") or "",
     }
 
 
 LIVE_FIELDS = ("id", "status", "source", "category", "severity", "location", "grid",
                "created_at", "updated_at", "entered_at", "due_at", "overdue", "escalation",
-               "count", "rev")
+               "count", "rev", "drill")
 
 
 _OPEN = frozenset(s.value for s in Status if s.open)
 #: The hash fields :func:`live_view` reads ("id" first: it tells a missing event).
 LIVE_HASH_FIELDS = ("id", "status", "source", "category", "severity", "lon", "lat", "address",
                     "building", "micro", "general", "total", "street", "created_at",
-                    "updated_at", "entered_at", "due_at", "escalation", "count", "rev")
+                    "updated_at", "entered_at", "due_at", "escalation", "count", "rev", "drill")
 
 
 def live_view(h: dict[str, str], *, now: float) -> dict[str, Any]:
@@ -272,6 +277,7 @@ def live_view(h: dict[str, str], *, now: float) -> dict[str, Any]:
         "overdue": bool(h["status"] in _OPEN and due is not None and now > due),
         "escalation": {"level": level, "tier": escalation_tier(level)},
         "count": int(h.get("count") or 1), "rev": int(h.get("rev") or 1),
+        "drill": h.get("drill") or "",
     }
 
 

@@ -259,6 +259,14 @@ class DrillStore:
     def responders(self, drill_id: str) -> dict[str, str]:
         return as_hash(self._r.hgetall(keys.drill_responders(drill_id)))
 
+    def responder_status(self, drill_id: str, worker_id: str) -> str | None:
+        found = self._r.hget(keys.drill_responders(drill_id), worker_id)
+        return None if found is None else str(found)
+
+    def point_of(self, drill_id: str, worker_id: str) -> int:
+        found = self._r.hget(keys.drill_points(drill_id), worker_id)
+        return int(str(found)) if found is not None else 0
+
     def points_of(self, drill_id: str) -> dict[str, int]:
         raw = as_hash(self._r.hgetall(keys.drill_points(drill_id)))
         return {w: int(i) for w, i in raw.items()}
@@ -266,6 +274,10 @@ class DrillStore:
     def swept(self, drill_id: str) -> dict[str, int]:
         raw = as_hash(self._r.hgetall(keys.drill_swept(drill_id)))
         return {m: int(n) for m, n in raw.items()}
+
+    def swept_of(self, drill_id: str, micros: Sequence[str]) -> dict[str, int]:
+        found = as_texts(self._r.hmget(keys.drill_swept(drill_id), list(micros)))
+        return {m: int(v or 0) for m, v in zip(micros, found, strict=True)}
 
     def household_states(self, drill_id: str, ids: Sequence[str]) -> dict[str, str]:
         if not ids:

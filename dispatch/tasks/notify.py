@@ -57,3 +57,9 @@ class Notifier:
         self.gateway.send(Message(leader.id, leader.phone,
                                   f"【网格调度】任务 {task['id']} 派给 {task['worker']['name']} "
                                   f"后超时未接单，请督办。"))
+
+    def drill_called(self, worker: Worker, *, title: str, point: str, minutes: float) -> None:
+        """A muster has started: go to the point (an exercise, and the message says so)."""
+        self.gateway.send(Message(worker.id, worker.phone,
+                                  f"【应急演练】{title}：请于 {minutes:g} 分钟内到达 {point} 集结。"
+                                  "（演练，非真实事件）"))

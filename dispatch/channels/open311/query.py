@@ -110,6 +110,6 @@ def _search(query: RequestQuery, *, events: EventService) -> list[dict[str, Any]
     for status in statuses:
         for code in query.codes or (None,):
             flt = EventFilter(status=status, category=code, since=query.start,
-                              until=query.end, limit=MAX_REQUESTS)
+                              until=query.end, limit=MAX_REQUESTS, exercise=False)
             found.update((v["id"], v) for v in events.list(flt))
     return sorted(found.values(), key=lambda v: (v["created_at"], v["id"]), reverse=True)

@@ -88,6 +88,7 @@ def _url(rule: str, runtime) -> str:
               "fingerprinted_path": "dash-renderer/build/dash_renderer.v1_0_0m1.min.js",
               "request_id": "00000000-000000", "token_id": "0000000000000",
               "task_id": "00000000-000000.1", "worker_id": "W-none", "token": "no-such-link",
+              "drill_id": "DR-none",
               "z": "1", "x": "1", "y": "1"}
     return re.sub(r"<(?:[^:>]+:)?([a-z_]+)>", lambda m: values[m.group(1)], rule)
 

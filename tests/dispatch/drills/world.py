@@ -59,9 +59,19 @@ class World:
         self.positions.report(wid, PositionIn(lon=lon, lat=POINT[1], accuracy_m=accuracy_m))
 
 
+_LOCATORS: dict[str, Locator] = {}
+
+
+def locator(grids) -> Locator:
+    """One locator per grid set for the whole session (building one takes seconds)."""
+    if grids.digest not in _LOCATORS:
+        _LOCATORS[grids.digest] = Locator(grids)
+    return _LOCATORS[grids.digest]
+
+
 def make_world(redis_store, grids, *, households=None) -> World:
     clock = ManualClock(t=2_000_000_000.0)
-    cell = Locator(grids).locate(*POINT)
+    cell = locator(grids).locate(*POINT)
     workers = [Worker(id=f"DW{i}", name=f"队员{i}", phone="10012345678",
                       role=WorkerRole.GRID_WORKER, grid=cell.micro, home_lon=POINT[0] + 0.01,
                       home_lat=POINT[1]) for i in range(1, 4)]
