@@ -98,7 +98,7 @@ def test_a_worker_gets_the_page_with_no_inline_code(env):
     assert "default-src 'none'" in policy
     assert "connect-src 'self' ws://localhost wss://localhost;" in policy
     scripts = re.findall(r"<script([^>]*)>", page)
-    parts = ("queue", "live", "tasks", "steps", "position", "wishes", "go")
+    parts = ("queue", "live", "tasks", "steps", "position", "wishes", "drills", "go")
     assert scripts == [' src="/assets/worker.js"',
                        *(f' src="/assets/worker/{part}.js"' for part in parts)]
     assert not re.search(r"\son[a-z]+=", page), "no inline event handlers"
