@@ -135,8 +135,21 @@ def _form(ref: GridRef, *, values: Mapping[str, str], errors: dict) -> str:
     building = building_label(values.get("b") or request.args.get("b", ""))
     return _page("form", qr=ref, building=building, values=values, errors=errors,
                  choices=CHOICES, options=micro_options(grids, ref), max_text=MAX_TEXT,
-                 max_accuracy=int(MAX_ACCURACY_M),
+                 max_accuracy=int(MAX_ACCURACY_M), slots=_slots(ref),
                  where=_where(ref.code), token=_tokens().issue(ref.code))
+
+
+def _slots(ref: GridRef) -> list[dict]:
+    """Time slots published after a sweep for this micro-grid's buildings (testing, supply
+    pick-up), each with its building in words; the resident finds their own."""
+    if len(ref.code) != 17:
+        return []
+    found = _runtime().sweep.slots_for(ref.code)
+    for slot in found:
+        slot["building_label"] = f"{int(slot['building'][-2:])}栋"
+        slot["day"], _, slot["from_time"] = slot["from"].partition("T")
+        slot["to_time"] = slot["to"].partition("T")[2]
+    return found
 
 
 def _receipt(event_id: str, *, repeat: bool, qr: GridRef) -> str:
