@@ -189,16 +189,15 @@ class SweepDesk:
             by_community[building[:12]] = n + 1
             begin = start + timedelta(minutes=minutes * (n // per_slot))
             slots[building] = orjson.dumps({
-                "drill": drill_id, "label": label, "from": begin.isoformat(timespec="minutes"),
-                "to": (begin + timedelta(minutes=minutes)).isoformat(timespec="minutes"),
+                "drill": drill_id, "label": label, "from": _local(begin),
+                "to": _local(begin + timedelta(minutes=minutes)),
                 "place": self._place(building)}).decode()
         items = [[b, *(orjson.loads(v)[k] for k in ("label", "from", "to", "place"))]
                  for b, v in slots.items()]
         self.store.append(drill_id, DrillChange.SLOTS.value, now=self.clock.now(),
                           actor=actor.name, role=actor.role.value,
                           fields={"items": orjson.dumps(items).decode()}, slots=slots)
-        return {"buildings": len(slots), "label": label,
-                "from": start.isoformat(timespec="minutes")}
+        return {"buildings": len(slots), "label": label, "from": _local(start)}
 
     def slots_for(self, micro: str) -> list[dict[str, Any]]:
         """The published slots of one micro-grid's buildings (for its QR page)."""
@@ -233,9 +232,11 @@ class SweepDesk:
         return header
 
 
-def local_start(minutes_from_now: int, *, now: float) -> datetime:
-    return datetime.fromtimestamp(now, LOCAL_TZ).replace(second=0, microsecond=0) + timedelta(
-        minutes=minutes_from_now)
+def _local(when: datetime) -> str:
+    """Chengdu wall time to the minute, as residents read it (no offset)."""
+    if when.tzinfo is not None:
+        when = when.astimezone(LOCAL_TZ)
+    return when.strftime("%Y-%m-%dT%H:%M")
 
 
 __all__ = ["SweepBatch", "SweepDesk", "SweepItem", "Swept"]

@@ -204,3 +204,20 @@ def test_the_events_list_filters_drill_events_by_a_named_parameter(env):
     assert resp.status_code == 400 and resp.get_json()["field"] == "exercise"
     assert c.get("/api/v1/events?exercise=false",
                  headers=_auth(t[Role.OPERATOR])).status_code == 200
+
+
+def test_published_slots_show_on_the_buildings_qr_page(env):
+    c, t = env["client"], env["tokens"]
+    drill_id = c.post("/api/v1/drills", json={"kind": "sweep", "scope": env["street"]},
+                      headers=_auth(t[Role.COORDINATOR])).get_json()["id"]
+    _act(env, drill_id, "start")
+    bad = c.post(f"/api/v1/drills/{drill_id}/slots", json={"start": "tomorrow"},
+                 headers=_auth(t[Role.COORDINATOR]))
+    assert bad.status_code == 422 and bad.get_json()["field"] == "start"
+    done = c.post(f"/api/v1/drills/{drill_id}/slots",
+                  json={"start": "2033-05-18T09:00", "minutes": 30},
+                  headers=_auth(t[Role.COORDINATOR]))
+    assert done.status_code == 201 and done.get_json()["label"] == "核酸检测"
+    page = c.get(f"/report?grid={env['micro']}&b=1栋").get_data(as_text=True)
+    assert "各楼时段安排" in page and "r-slot-mine" in page
+    assert "2033-05-18" in page and "09:00–09:30" in page
