@@ -25,7 +25,7 @@ import math
 import random
 import threading
 import time
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -92,6 +92,9 @@ class WorkerSimulator:
     clock: Clock = field(default_factory=SystemClock)
     #: Worker ids a person plays (the demo worker account): never moved, never acted for.
     reserved: Collection[str] = frozenset()
+    #: Worker ids lent to a simulated drill right now (read each tick): their phones are
+    #: the drill's to move, so this simulator sends none of their positions meanwhile.
+    lent: Callable[[], Collection[str]] = frozenset
     decline_share: float = DECLINE_SHARE
     late_share: float = LATE_SHARE
     duplicate_share: float = DUPLICATE_SHARE
@@ -333,7 +336,8 @@ class WorkerSimulator:
             ready = [r for at, r in self._pending if at <= now]
             self._pending = [(at, r) for at, r in self._pending if at > now]
             out += ready
-        return [r for r in out if _valid(r, now)]
+        lent = self.lent()
+        return [r for r in out if _valid(r, now) and r[0] not in lent]
 
     # --- tasks ------------------------------------------------------------------------------
     def _poll_tasks(self, now: float) -> None:

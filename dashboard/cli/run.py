@@ -284,7 +284,7 @@ class _KeepAliveHandler(WSGIRequestHandler):
         self.close_connection = True
 
 
-def _start_drills(runtime) -> None:
+def _start_drills(runtime):
     """Fences checked each second for running musters; simulated drills played."""
     from dispatch.drills.conduct import DrillRunner, SimulationHost
 
@@ -296,6 +296,7 @@ def _start_drills(runtime) -> None:
                           make=runtime.simulated_drill)
     host.start()
     runtime.on_close(host.stop)
+    return host
 
 
 def _start_workers(runtime, *, demo: bool) -> None:
@@ -308,7 +309,7 @@ def _start_workers(runtime, *, demo: bool) -> None:
     escalator = Escalator(events=runtime.events, store=runtime.store, tasks=runtime.tasks)
     escalator.start()
     runtime.on_close(escalator.stop)
-    _start_drills(runtime)
+    host = _start_drills(runtime)
     if demo:
         simulator = Simulator(grids=runtime.grids, intake=runtime.intake, events=runtime.events,
                               registry=runtime.devices, tasks=runtime.tasks,
@@ -319,6 +320,6 @@ def _start_workers(runtime, *, demo: bool) -> None:
         field = WorkerSimulator(grids=runtime.grids, workers=runtime.workers,
                                 positions=PositionStore.of(runtime.store), tasks=runtime.tasks,
                                 task_store=runtime.task_store, events=runtime.store.events,
-                                clock=runtime.clock, reserved={DEMO_WORKER})
+                                clock=runtime.clock, reserved={DEMO_WORKER}, lent=host.lent)
         field.start()  # picks the roster up once the demo has loaded it
         runtime.on_close(field.stop)

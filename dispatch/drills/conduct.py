@@ -187,10 +187,16 @@ class SimulationHost:
     every_s: float = 1.0
     owner: str = field(default_factory=lambda: f"sim-{time.monotonic_ns()}")
     _playing: dict[str, threading.Event] = field(default_factory=dict)
+    _lent: dict[str, frozenset[str]] = field(default_factory=dict)
     _stop: threading.Event = field(default_factory=threading.Event)
 
     def start(self) -> None:
         threading.Thread(target=self._run, name="drill-simulations", daemon=True).start()
+
+    def lent(self) -> frozenset[str]:
+        """Workers whose phones a simulated muster is playing now (the demo's field
+        simulator leaves them alone meanwhile)."""
+        return frozenset().union(*self._lent.values()) if self._lent else frozenset()
 
     def stop(self) -> None:
         self._stop.set()
@@ -214,10 +220,13 @@ class SimulationHost:
 
     def _play(self, drill_id: str, stop: threading.Event) -> None:
         try:
+            self._lent[drill_id] = frozenset(self.store.responders(drill_id))
             played = self.make().run(drill_id, stop=stop)
             log.info("simulated drill %s played: %s", drill_id, played)
         except Exception:
             log.exception("simulated drill %s stopped", drill_id)
+        finally:
+            self._lent.pop(drill_id, None)
 
     def _run(self) -> None:
         while not self._stop.wait(self.every_s):
