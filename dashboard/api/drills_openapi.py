@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from dispatch.drills.models import DrillAction, DrillIn, ResponderStatus
+from dispatch.drills.scenarios import load_scenarios
 from dispatch.drills.sweep import SweepBatch
 
 _ERR = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
@@ -27,6 +28,13 @@ def _schema(model) -> dict[str, Any]:
     schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
     defs = schema.pop("$defs", {})
     return _inline(schema, defs)
+
+
+def _plan_schema() -> dict[str, Any]:
+    """DrillIn, with the scenarios of the default file named (a site's file may add more)."""
+    schema = _schema(DrillIn)
+    schema["properties"]["scenario"]["enum"] = sorted(load_scenarios())
+    return schema
 
 
 def _inline(node: Any, defs: dict[str, Any]) -> Any:
@@ -52,7 +60,8 @@ _TAGS = ["drills"]
 def _get(summary: str, *, params: list[dict[str, Any]] | None = None,
          ok: str = "JSON") -> dict[str, Any]:
     return {"get": {"summary": summary, "tags": _TAGS, "parameters": params or _DRILL,
-                    "responses": {"200": {"description": ok}, "404": _answer("no such drill")}}}
+                    "responses": {"200": {"description": ok}, "404": _answer("no such drill"),
+                                  "422": _answer("a parameter is invalid; `field` names it")}}}
 
 
 def _post(summary: str, body: dict[str, Any], *, params: list[dict[str, Any]] | None = None,
@@ -69,7 +78,7 @@ PATHS = {
         "get": {"summary": "Recent drills, and those running or paused", "tags": _TAGS,
                 "responses": {"200": {"description": "drills"}}},
         "post": {"summary": "Plan a muster or a sweep (coordinators)", "tags": _TAGS,
-                 "requestBody": _json(_schema(DrillIn)),
+                 "requestBody": _json(_plan_schema()),
                  "responses": {"201": {"description": "the planned drill"}, **_COMMON}}},
     "/api/v1/drills/mine": {"get": {
         "summary": "The live drills the calling worker takes part in", "tags": _TAGS,
@@ -106,7 +115,8 @@ PATHS = {
     "/api/v1/drills/{drill_id}/slots": _post(
         "Publish a time slot for every building in scope (shown on its QR page)",
         {"type": "object", "required": ["start"], "properties": {
-            "start": {"type": "string", "maxLength": 40},
+            "start": {"type": "string", "pattern":
+                      r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2})?$"},
             "minutes": {"type": "integer", "minimum": 5, "maximum": 240},
             "per_slot": {"type": "integer", "minimum": 1, "maximum": 50}}}, ok="201"),
     "/api/v1/drills/{drill_id}/figures": _get("The report's figures, recomputed from the "

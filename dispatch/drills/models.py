@@ -123,7 +123,8 @@ class DrillChange(StrEnum):
     SLOTS = "sweep.slots"  # time slots published per building
 
 
-CODE = re.compile(r"^\d{6}(\d{3}(\d{5}(\d{3})?)?)?$")  # district, street, total/general, micro
+#: district (6 digits), street (9), total or general grid (14), micro-grid (17)
+CODE = re.compile(r"^[0-9]{6}([0-9]{3}([0-9]{5}([0-9]{3})?)?)?$")
 
 
 class MusterPoint(BaseModel):
@@ -145,8 +146,11 @@ class DrillIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     kind: DrillKind
-    scope: str = Field(description="510117 (district), a 9-digit street, or a grid code")
-    scenario: str = Field(default="epidemic", max_length=20)
+    scope: str = Field(pattern=r"^[0-9]{6}([0-9]{3}([0-9]{5}([0-9]{3})?)?)?$",
+                       description="510117 (district), a 9-digit street, or a grid code")
+    scenario: str = Field(default="epidemic", max_length=20,
+                          description="a scenario of the site's file (default: epidemic, "
+                                      "flood, fire, earthquake)")
     title: str = Field(default="", max_length=60)
     target_minutes: float = Field(default=15, gt=0, le=240)
     pass_share: float = Field(default=0.95, gt=0, le=1,
