@@ -26,8 +26,9 @@ def drill() -> None:
               help="510117 (district), a street (9 digits) or a grid code (14 or 17).")
 @click.option("--scenario", default="epidemic", show_default=True,
               help="epidemic, flood, fire or earthquake (or one of the site's scenario file).")
-@click.option("--speed", type=click.FloatRange(1, 60), default=60, show_default=True,
-              help="Time acceleration: 60 runs a 15-minute drill in 15 seconds.")
+@click.option("--speed", type=click.FloatRange(1, 60), default=20, show_default=True,
+              help="Time acceleration: 20 runs a 15-minute drill in 45 seconds. The output's "
+                   "played_late_by_drill_s says how far behind the simulation fell.")
 @click.option("--target-minutes", type=click.FloatRange(1, 240), default=15, show_default=True)
 @click.option("--simulate", is_flag=True,
               help="Simulated responders or sweepers play the drill to its end. Without it the "

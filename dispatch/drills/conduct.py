@@ -134,7 +134,8 @@ class SimulatedDrill:
             if t >= limit or (player.left == 0 and t > player.last_t + 30):
                 break
             stop.wait(tick_s)
-        return {"played": played, "left": player.left, "errors": dict(self.errors)}
+        return {"played": played, "left": player.left, "errors": dict(self.errors),
+                "played_late_by_drill_s": player.lag()}
 
 
 @dataclass

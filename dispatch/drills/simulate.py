@@ -42,7 +42,7 @@ class Action:
 
 @dataclass(frozen=True)
 class MusterTuning:
-    never_answer: float = 0.05
+    never_answer: float = 0.03
     ack_median_s: float = 45.0
     set_off_median_s: float = 40.0
     tap_arrived: float = 0.5  # the rest leave arrival to the fence
@@ -163,6 +163,9 @@ class Player:
     actions: list[Action]
     do: Callable[[list[Action]], None]  # the due actions, in order, at once
     _heap: list[Action] = field(default_factory=list)
+    #: how far behind its time each action was played (drill seconds): a player that cannot
+    #: keep up at a high speed says so instead of quietly drawing a later curve
+    lags: list[float] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self._heap = list(self.actions)
@@ -174,7 +177,15 @@ class Player:
             due.append(heapq.heappop(self._heap))
         if due:
             self.do(due)
+            self.lags += [t - a.t for a in due]
         return len(due)
+
+    def lag(self) -> dict[str, float]:
+        if not self.lags:
+            return {"p50_s": 0.0, "p99_s": 0.0, "max_s": 0.0}
+        q = np.percentile(np.asarray(self.lags), [50, 99, 100])
+        return {"p50_s": round(float(q[0]), 1), "p99_s": round(float(q[1]), 1),
+                "max_s": round(float(q[2]), 1)}
 
     @property
     def left(self) -> int:
