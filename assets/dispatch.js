@@ -118,7 +118,8 @@
   }
 
   // --- alarms: urgent events and IoT alarms sound and flash until acknowledged -----------
-  function alarming(e) { return e.severity === "urgent" || e.source === "iot"; }
+  // an exercise's events are handled like any other, but never sound the real alarm
+  function alarming(e) { return !e.drill && (e.severity === "urgent" || e.source === "iot"); }
 
   function onEvents(payload) {
     if (!payload || payload.kind !== "delta") return;

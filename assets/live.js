@@ -14,12 +14,12 @@
     zh: {
       urgent: "紧急", routine: "一般", complex: "复杂", overdue: "超时", left: "剩余",
       tiers: { micro: "微网格", general: "一般网格", total: "总网格", street: "街道中心" },
-      dataDown: "数据服务不可用，正在重试",
+      dataDown: "数据服务不可用，正在重试", drill: "演练",
     },
     en: {
       urgent: "Urgent", routine: "Routine", complex: "Complex", overdue: "overdue", left: "left",
       tiers: { micro: "micro", general: "general", total: "total", street: "street centre" },
-      dataDown: "Data service unavailable, retrying",
+      dataDown: "Data service unavailable, retrying", drill: "Drill",
     },
   };
   // Which statuses are open, their labels and the kinds of change (vocabulary().kinds.created
@@ -42,6 +42,8 @@
   const seqCmp = (a, b) => { const x = seqKey(a), y = seqKey(b); return x[0] - y[0] || x[1] - y[1]; };
   const now = () => Date.now() / 1000;
   const isOverdue = (e) => isOpen(e.status) && e.due_at && now() > e.due_at;
+  // Events a drill raised are exercise data: listed with a badge, never counted as real ones.
+  const isReal = (e) => !e.drill;
 
   function apply(payload) {
     if (!payload) return false;
@@ -101,7 +103,9 @@
     const li = document.createElement("li");
     li.className = "event-row fade-in";
     li.dataset.id = e.id;
-    li.append(text("span", "sev-dot", ""), text("span", "row-title", ""),
+    const title = text("span", "row-title", "");
+    title.append(text("span", "drill-badge hidden", ""), text("span", "row-title-text", ""));
+    li.append(text("span", "sev-dot", ""), title,
       text("span", "row-where", ""), text("span", "row-status", ""), text("span", "row-clock", ""));
     li.addEventListener("click", () => select(e.id));
     return li;
@@ -113,7 +117,11 @@
     li.className = `event-row row-${e.severity}${isOverdue(e) ? " is-overdue" : ""}` +
       `${li.classList.contains("fade-in") ? " fade-in" : ""}` +
       `${state.selected === e.id ? " is-selected" : ""}`;
-    li.children[1].textContent = cat + (e.count > 1 ? ` ×${e.count}` : "");
+    li.children[1].lastChild.textContent = cat + (e.count > 1 ? ` ×${e.count}` : "");
+    const badge = li.children[1].firstChild;
+    badge.textContent = e.drill ? t.drill : "";
+    badge.classList.toggle("hidden", !e.drill);
+    li.classList.toggle("is-drill", !!e.drill);
     const street = (lang() === "en" && e.grid.street_name_en) || e.grid.street_name;
     li.children[2].textContent = `${street} · ${e.location.address || e.grid.micro}`;
     const esc = e.escalation && e.escalation.level ? ` ↑${t.tiers[e.escalation.tier]}` : "";
@@ -194,6 +202,8 @@
   // A socket whose connect the server refused (Redis was away while it reconnected) is not
   // tried again by the client library; once the server is healthy, the page opens a new one.
   function renewSocketIfStuck(healthy) {
+    // Only on a screen with the live feed (the drill screen has its own socket, not this one).
+    if (!document.getElementById("live-banner")) return;
     if (!healthy || state.connected) {
       health.stuckSince = null;
       return;
@@ -211,7 +221,7 @@
   window.addEventListener("load", () => { health.timer = setTimeout(checkHealth, 1000); });
 
   function renderCounts() {
-    const all = Object.values(state.events);
+    const all = Object.values(state.events).filter(isReal);
     const set = (id, n) => { const el = document.getElementById(id); if (el) el.textContent = String(n); };
     set("count-open", all.length);
     set("count-overdue", all.filter(isOverdue).length);
@@ -237,7 +247,7 @@
 
   function colourGrids() {
     const counts = {}, overdue = {};
-    for (const e of Object.values(state.events)) {
+    for (const e of Object.values(state.events).filter(isReal)) {
       for (const code of [e.grid.micro, e.grid.total]) {
         counts[code] = (counts[code] || 0) + 1;
         if (isOverdue(e)) overdue[code] = true;
@@ -269,7 +279,7 @@
         type: "Feature",
         // location.map: where the map draws it when the map is not in WGS-84 (Amap tiles).
         geometry: { type: "Point", coordinates: e.location.map || [e.location.lon, e.location.lat] },
-        properties: { id: e.id, severity: e.severity, overdue: isOverdue(e) },
+        properties: { id: e.id, severity: e.severity, overdue: isOverdue(e), drill: !!e.drill },
       })),
     };
   }
@@ -329,8 +339,10 @@
       const p = feature.properties;
       const colour = p.overdue ? "#f59e0b" : p.severity === "urgent" ? "#ef4444" : "#38bdf8";
       const k = Math.max(1, window.innerWidth / 1920);
-      return L.circleMarker(latlng, { radius: 7 * k, color: "#07111f", weight: 1.5 * k,
-        fillColor: colour, fillOpacity: 0.95 });
+      // A drill's events keep their colour but wear a white dashed ring: exercise, not real.
+      return L.circleMarker(latlng, { radius: 7 * k, color: p.drill ? "#e2e8f0" : "#07111f",
+        weight: (p.drill ? 2 : 1.5) * k, dashArray: p.drill ? `${3 * k} ${2 * k}` : null,
+        fillColor: colour, fillOpacity: p.drill ? 0.6 : 0.95 });
     },
     clusterToLayer: function (feature, latlng) {
       const n = feature.properties.point_count;

@@ -183,7 +183,7 @@ _log_outage = _OutageLog()
 
 
 #: The Dash pages: each registers its route and its callbacks on the app it is given.
-PAGES = ("dashboard.pages.situation",)
+PAGES = ("dashboard.pages.situation", "dashboard.pages.drills")
 
 
 def _register_pages(app: dash.Dash) -> None:

@@ -120,7 +120,8 @@ class DrillFeed:
         for _, f in entries:
             kind = f.get("kind")
             if kind == DrillChange.STEP:
-                out["steps"].append([f["worker"], f["after"], f.get("how", ""), f["t"]])
+                out["steps"].append([f["worker"], f["after"], f.get("how", ""), f["t"],
+                                     *self._where(f)])
             elif kind == DrillChange.POSITIONS:
                 out["positions"] += [self._placed(i) for i in orjson.loads(f["items"])]
             elif kind == DrillChange.SWEPT:
@@ -133,6 +134,12 @@ class DrillFeed:
             swept = store.swept_of(drill_id, sorted(micros))
             out["swept"] = swept
         return out
+
+    def _where(self, f: dict) -> list:
+        """Where a step was taken (an arrival's position), in map coordinates, if known."""
+        if not f.get("lon") or not f.get("lat"):
+            return [None, None]
+        return self._placed(["", float(f["lon"]), float(f["lat"])])[1:]
 
     def _placed(self, item: list) -> list:
         coords = self.runtime.display_coords

@@ -17,6 +17,7 @@ from dispatch.access.lockout import SignInGuard
 from dispatch.channels.iot.devices import DeviceRegistry
 from dispatch.drills.conduct import SimulatedDrill
 from dispatch.drills.muster import MusterDesk
+from dispatch.drills.replay import Replays
 from dispatch.drills.service import DrillService
 from dispatch.drills.sweep import SweepDesk
 from dispatch.events.intake import Intake
@@ -129,6 +130,10 @@ class Runtime:
     @cached_property
     def drill_store(self) -> DrillStore:
         return DrillStore.of(self.store)
+
+    @cached_property
+    def replays(self) -> Replays:
+        return Replays(self.drill_store)
 
     @cached_property
     def drills(self) -> DrillService:

@@ -5,6 +5,12 @@ from __future__ import annotations
 from dash import html
 
 from dashboard.i18n import Lang, t
+from dispatch.access.policy import Permission, permits
+from dispatch.access.roles import Actor
+
+#: The screens the header links to: path, text, and who may open it.
+SCREENS = (("/", "nav.situation", Permission.PAGE_VIEW),
+           ("/drills", "nav.drills", Permission.DRILL_READ))
 
 
 def figure(label: str, value: int, *, key: str) -> html.Div:
@@ -42,3 +48,20 @@ def status(lang: Lang) -> list:
         ),
         html.Button(t("lang.switch", lang), id="lang-toggle", className="lang-toggle", n_clicks=0),
     ]
+
+
+def bilingual(key: str) -> dict[str, str]:
+    """Both languages of a text as data attributes: ``assets/drill_banner.js`` swaps them when
+    the screen's language changes, without a round trip to the server."""
+    return {"data-zh": t(key, "zh"), "data-en": t(key, "en")}
+
+
+def nav(actor: Actor | None, lang: Lang, *, current: str) -> html.Nav:
+    """Links to the screens this actor may open (a leader sees the drill screen, a grid
+    worker does not); the current one is marked."""
+    return html.Nav(
+        [html.A(t(key, lang), href=path, id=f"nav-{key.split('.')[1]}",
+                className="nav-link active" if path == current else "nav-link", **bilingual(key))
+         for path, key, permission in SCREENS if permits(actor, permission)],
+        className="top-nav", id="top-nav",
+    )

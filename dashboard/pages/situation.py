@@ -13,7 +13,7 @@ from flask import current_app
 
 from dashboard.api.access import current_actor
 from dashboard.api.geo import layer_url
-from dashboard.components import dispatch_board, header, panel
+from dashboard.components import dispatch_board, drill_banner, header, panel
 from dashboard.components.event_panel import event_panel
 from dashboard.components.events import event_panel_shell, events_column, events_layer
 from dashboard.components.tiles import tile_layers
@@ -37,6 +37,7 @@ PANES = {"micro": 410, "general": 420, "total": 430, "streets": 440}
 MODES = ("auto", "total", "general", "micro")
 callbacks = PageCallbacks()
 dispatch.install(callbacks)
+drill_banner.install(callbacks)
 
 
 def _runtime():
@@ -54,6 +55,7 @@ def layout(**_query) -> html.Div:
     settings = runtime.settings
     lang: Lang = settings.language
     summary = runtime.grids.summary()
+    actor = current_actor()
     return html.Div(
         [
             dcc.Store(id="lang", storage_type="local"),
@@ -66,6 +68,8 @@ def layout(**_query) -> html.Div:
                              id="brand"),
                     html.Div(header.header_figures(summary, lang), className="figures",
                              id="figures"),
+                    header.nav(actor, lang, current="/"),
+                    *drill_banner.header_parts(actor, lang),
                     html.Div(header.status(lang), className="status"),
                 ],
                 className="top-bar",
@@ -149,6 +153,7 @@ def _map(runtime) -> html.Div:
         ),
         html.Div(t("banner.offline", runtime.settings.language), id="live-banner",
                  className="live-banner hidden", role="alert"),
+        drill_banner.watermark(),
         _panel(),
         event_panel_shell(),
         dispatch_board.board(runtime.settings.language),

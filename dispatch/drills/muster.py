@@ -28,7 +28,7 @@ from dispatch.drills.models import (
 from dispatch.drills.planning import distance_m
 from dispatch.events.workflow import Clock
 from dispatch.privacy.mask import mask_phone
-from dispatch.store.drills import DrillStore
+from dispatch.store.drills import DrillStore, StepBackError
 from dispatch.workers.positions import PositionBook, Seen
 
 MAX_SLACK_M = 30.0  # a fix's accuracy counts in the responder's favour up to this
@@ -101,10 +101,13 @@ class MusterDesk:
                 dist = self._inside(worker_id, pos, point, header)
             except GeofenceError:
                 continue
-            self.store.step(drill_id, worker_id, target=ResponderStatus.ARRIVED.value,
-                            now=self.clock.now(), actor=actor.name, role=actor.role.value,
-                            how=ArrivalHow.GEOFENCE.value, lon=pos.lon, lat=pos.lat,
-                            dist_m=dist)
+            try:
+                self.store.step(drill_id, worker_id, target=ResponderStatus.ARRIVED.value,
+                                now=self.clock.now(), actor=actor.name, role=actor.role.value,
+                                how=ArrivalHow.GEOFENCE.value, lon=pos.lon, lat=pos.lat,
+                                dist_m=dist)
+            except StepBackError:  # the responder's own tap or an override came first
+                continue
             arrived.append(worker_id)
         return arrived
 

@@ -8,6 +8,7 @@ one ``bincount``, not a pass over the stream.
 
 from __future__ import annotations
 
+import threading
 from bisect import bisect_right
 from collections.abc import Sequence
 from typing import Any
@@ -101,3 +102,27 @@ class _SweepIndex:
                              if n or planned},
                 "statuses": dict(zip(HOUSEHOLD_STATUSES, sums, strict=True)), "help": h,
                 "help_events": [[household, event] for _, household, event in self.help[:h]]}
+
+
+class Replays:
+    """Replays of recent drills, kept while their streams stay as they were: a scrubber asks
+    many seconds of one drill, and a district sweep's index takes seconds to build."""
+
+    def __init__(self, store: Any, *, keep: int = 4) -> None:
+        self._store = store
+        self._keep = keep
+        self._found: dict[str, tuple[str, Replay]] = {}
+        self._lock = threading.Lock()
+
+    def at(self, drill_id: str, t: float) -> dict[str, Any]:
+        head = self._store.head(drill_id)
+        with self._lock:
+            kept = self._found.get(drill_id)
+        if kept is None or kept[0] != head:
+            kept = (head, Replay(self._store.log(drill_id)))
+            with self._lock:
+                self._found.pop(drill_id, None)
+                self._found[drill_id] = kept
+                while len(self._found) > self._keep:
+                    self._found.pop(next(iter(self._found)))
+        return kept[1].at(t)
