@@ -70,6 +70,15 @@ def list_drills(*, actor):
     return jsonify(drills=drills.recent(limit=50), live=drills.live())
 
 
+@bp.get("/api/v1/drills/clock")
+@allow(P.DRILL_READ)
+def clock():
+    """The server's time alone: screens time a few asks and keep the quickest answer's
+    offset, so every screen's countdown is the server's (a message's delivery time would
+    otherwise count as clock error)."""
+    return jsonify(server_now=round(_runtime().clock.now(), 4))
+
+
 @bp.get("/api/v1/drills/mine")
 @allow(P.DRILL_RESPOND)
 def mine(*, actor):

@@ -80,6 +80,9 @@ PATHS = {
         "post": {"summary": "Plan a muster or a sweep (coordinators)", "tags": _TAGS,
                  "requestBody": _json(_plan_schema()),
                  "responses": {"201": {"description": "the planned drill"}, **_COMMON}}},
+    "/api/v1/drills/clock": {"get": {
+        "summary": "The server's time (screens keep their countdowns to it)", "tags": _TAGS,
+        "responses": {"200": {"description": "server_now, epoch seconds"}}}},
     "/api/v1/drills/mine": {"get": {
         "summary": "The live drills the calling worker takes part in", "tags": _TAGS,
         "responses": {"200": {"description": "drills, each with the worker's own part"}}}},
