@@ -231,7 +231,9 @@ def figures(drill_id: str, *, actor):
     from dispatch.drills.figures import figures as compute
 
     _watch(actor, drill_id)
-    return jsonify(compute(_runtime().drill_store.log(drill_id)))
+    runtime = _runtime()
+    return jsonify(compute(runtime.drill_store.log(drill_id), grids=runtime.grids,
+                           priority_ids=runtime.sweep.priority_ids(drill_id)))
 
 
 @bp.get("/api/v1/drills/<drill_id>/replay")
@@ -262,7 +264,8 @@ def report(drill_id: str, *, actor):
     _watch(actor, drill_id)
     runtime = _runtime()
     with tempfile.TemporaryDirectory() as folder:
-        write_report(runtime.drill_store.log(drill_id), Path(folder), grids=runtime.grids)
+        write_report(runtime.drill_store.log(drill_id), Path(folder), grids=runtime.grids,
+                     priority_ids=runtime.sweep.priority_ids(drill_id))
         html = (Path(folder) / "report.html").read_bytes()
     return Response(html, mimetype="text/html", headers={
         "Content-Disposition": f'attachment; filename="drill-{drill_id}.html"'})

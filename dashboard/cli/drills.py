@@ -145,16 +145,7 @@ def _report(runtime, drill_id: str, out_dir: Path | None) -> dict[str, Any]:
     from dispatch.drills.report import write_report
 
     entries = runtime.drill_store.log(drill_id)
-    priority = _priority_ids(runtime, entries)
+    priority = runtime.sweep.priority_ids(drill_id)
     if out_dir is None:
-        return figures(entries, priority_ids=priority)
+        return figures(entries, grids=runtime.grids, priority_ids=priority)
     return write_report(entries, out_dir, grids=runtime.grids, priority_ids=priority)
-
-
-def _priority_ids(runtime, entries) -> set[str] | None:
-    details = json.loads(entries[0][1].get("details") or "{}") if entries else {}
-    micros = sorted(details.get("households") or ())
-    if not micros:
-        return None
-    found = runtime.household_store.priority_many(micros)
-    return set().union(*found.values()) if found else set()

@@ -162,6 +162,16 @@ class SweepDesk:
         ids = self.base.priority_first(micros, reached=reached, limit=limit, order=order)
         return self.base.views(ids)
 
+    def priority_ids(self, drill_id: str) -> set[str] | None:
+        """The special-population households in a sweep's scope (the report's coverage);
+        None for a muster."""
+        header = self.store.header(drill_id)
+        if header["kind"] != DrillKind.SWEEP.value:
+            return None
+        found = self.households.priority_many(  # type: ignore[attr-defined]
+            sorted(self._planned(drill_id)["households"]))
+        return set().union(*found.values()) if found else set()
+
     def households_of(self, drill_id: str, micro: str) -> dict[str, Any]:
         """One micro-grid's households by building, masked, each with what the sweep found."""
         self._sweep(drill_id)
