@@ -55,7 +55,8 @@ BASELINE_CHUNK = 200  # batches per pipeline in the baseline
 
 
 def run(settings, *, scope: str = "510117", speed: float = 10.0, connections: int = 8,
-        workers: int = 2, threads: int = 8, seed: int = 11, whole_base: bool = True) -> dict:
+        workers: int = 2, threads: int = 8, seed: int = 11, whole_base: bool = True,
+        flood: int = 100_000) -> dict:
     """``whole_base``: load the district's resident base even for a smaller scope (as a site
     holds it); off, only the scope's households are loaded (a quick check)."""
     from dispatch.privacy.vault import new_key
@@ -94,6 +95,8 @@ def run(settings, *, scope: str = "510117", speed: float = 10.0, connections: in
                     done.set()
                 received = out.get(timeout=120)
                 screen.join(30)
+                flooded = _flood(live, _address(api), coordinator, gateway, plan, scope=scope,
+                                 households=flood, connections=connections)
             held = store._r.hlen(keys.drill_households(drill_id))
             baseline = _baseline(store, plan)
         finally:
@@ -109,6 +112,7 @@ def run(settings, *, scope: str = "510117", speed: float = 10.0, connections: in
                                  "households_held_by_the_drill": int(held),
                                  "households_lost": accepted - int(held)},
             "screen": _latency(sent, received) | {"target_p99_ms": TARGET_P99_MS},
+            "http_api_unpaced": flooded,
             "memory": memory, "raw_pipelined_writes": baseline,
             "cpu_count": os.cpu_count()}
 
@@ -295,3 +299,38 @@ def _baseline(store: Store, plan: list) -> dict:
     r.delete(scratch, counts, log)
     return {"households": households, "seconds": round(seconds, 2),
             "households_per_s": round(households / seconds)}
+
+
+def _flood(live: str, address, coordinator: str, gateway: str, plan: list, *, scope: str,
+           households: int, connections: int) -> dict:
+    """A second sweep of the same scope, its first ``households`` posted as fast as the
+    connections go (no pacing): what the API takes at most."""
+    if households <= 0:
+        return {"households": 0}
+    drill_id = _start(live, coordinator, scope=scope, speed=1)
+    batches, n = [], 0
+    for a in plan:
+        if n >= households:
+            break
+        batches.append(a)
+        n += len(a.data)
+    path = f"/api/v1/drills/{drill_id}/sweep"
+    headers = {"Authorization": f"Bearer {gateway}", "Content-Type": "application/json"}
+    wire = [http_load.encode("POST", path, orjson.dumps({
+        "worker": a.who, "reports": [{"household": h, "status": st} for h, st in a.data]}),
+        host=address[0], headers=headers) for a in batches]
+    statuses: Counter[int] = Counter()
+    took: list[float] = []
+
+    def answer(_i: int, a: http_load.Answer) -> None:
+        statuses[a.status] += 1
+        if a.status == 201:
+            took.append(a.seconds)
+
+    seconds = http_load.run(address, wire, concurrency=connections, on_answer=answer)
+    ms = np.asarray(took or [0.0]) * 1000
+    return {"batches": len(wire), "households": n, "seconds": round(seconds, 2),
+            "households_per_s": round(n / seconds) if seconds else None,
+            "batch_p50_ms": round(float(np.percentile(ms, 50)), 1),
+            "batch_p99_ms": round(float(np.percentile(ms, 99)), 1),
+            "by_status": {str(k): v for k, v in sorted(statuses.items())}}

@@ -159,15 +159,18 @@ def bench_positions(seconds: float, rate: int, reports: int, connections: int, w
               help="Time acceleration of the drill the reports are paced by.")
 @click.option("--connections", type=click.IntRange(min=1), default=8, show_default=True,
               help="Keep-alive connections posting building batches at once.")
+@click.option("--flood", type=click.IntRange(min=0), default=100_000, show_default=True,
+              help="Households of a second sweep posted unpaced afterwards (0: none).")
 @click.option("--workers", type=click.IntRange(min=1), default=2, show_default=True,
               help="Processes of the `grid-dispatch http` server the reports go to.")
 @click.option("--threads", type=click.IntRange(min=1), default=8, show_default=True,
               help="Request threads per process of that server.")
-def bench_sweep(scope: str, speed: float, connections: int, workers: int, threads: int) -> None:
+def bench_sweep(scope: str, speed: float, connections: int, flood: int, workers: int,
+                threads: int) -> None:
     """A simulated household sweep through the HTTP API at --speed: households/s accepted,
     none lost, report-to-coordinator-screen latency, memory; beside raw pipelined writes."""
     from bench.sweep import run
 
     click.echo(json.dumps(run(settings_from_env(), scope=scope, speed=speed,
-                              connections=connections, workers=workers, threads=threads),
-                          indent=2))
+                              connections=connections, workers=workers, threads=threads,
+                              flood=flood), indent=2))
