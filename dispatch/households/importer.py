@@ -12,13 +12,12 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterator
 from typing import Any
 
 from pydantic import ValidationError
 
-from dispatch.channels.hotline.read import ENCODINGS
+from dispatch.csvfile import FileImportError, LineProblem, Row, decode, shown
 from dispatch.households.models import Household, SpecialTag, household_id
 from geo.grids import GridSet
 from geo.model import Tier
@@ -36,41 +35,16 @@ TAG_NAMES: dict[str, SpecialTag] = ({t.value: t for t in SpecialTag}
 _TAG_SPLIT = re.compile(r"[;；]")  # a half- or full-width semicolon
 _PHONE = re.compile(r"^1\d{10}$")
 _NUMBER = re.compile(r"^\d{1,3}$")
-_SHOWN = 80  # characters of a bad cell quoted back
 
 
-@dataclass(frozen=True, slots=True)
-class HouseholdProblem:
-    """One thing wrong in the file, where a clerk finds it: line, column, the cell's text."""
-
-    line: int
-    field: str
-    message: str
-    value: str = ""
-
-    def __str__(self) -> str:
-        return f"line {self.line}, {self.field}: {self.message} (got {self.value!r})"
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"line": self.line, "field": self.field, "message": self.message,
-                "value": self.value}
+HouseholdProblem = LineProblem  # one problem of the file, named by line and column
 
 
-class HouseholdImportError(ValueError):
+class HouseholdImportError(FileImportError):
     """The file cannot be imported; carries every problem found, in line order."""
 
-    def __init__(self, problems: list[HouseholdProblem]) -> None:
-        self.problems = sorted(problems, key=lambda p: p.line)
-        super().__init__("; ".join(str(p) for p in self.problems))
 
-
-@dataclass(frozen=True, slots=True)
-class _Row:
-    line: int
-    cells: Mapping[str, str]
-
-    def text(self, name: str) -> str:
-        return self.cells.get(name, "").strip()
+_Row = Row
 
 
 def read_households(data: bytes, *, grids: GridSet) -> list[Household]:
@@ -80,17 +54,7 @@ def read_households(data: bytes, *, grids: GridSet) -> list[Household]:
 
 
 def _decode(data: bytes) -> str:
-    if not data.strip():
-        raise HouseholdImportError([HouseholdProblem(1, "file", "is empty")])
-    if b"\x00" in data:
-        raise HouseholdImportError([HouseholdProblem(1, "file", "is not a CSV text file",
-                                                     _shown(data[:_SHOWN].hex()))])
-    for encoding in ENCODINGS:
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise HouseholdImportError([HouseholdProblem(1, "file", "is neither UTF-8 nor GBK text")])
+    return decode(data, error=HouseholdImportError)
 
 
 def _rows(text: str, problems: list[HouseholdProblem]) -> list[_Row]:
@@ -146,10 +110,6 @@ def _check_header(header: list[str], line: int) -> None:
         raise HouseholdImportError(problems)
 
 
-def _shown(text: str) -> str:
-    return text if len(text) <= _SHOWN else text[:_SHOWN] + "…"
-
-
 class _Checker:
     """One pass over the rows against one grid set, collecting problems instead of raising."""
 
@@ -163,7 +123,7 @@ class _Checker:
 
     def _problem(self, row: _Row, field: str, message: str) -> None:
         self.problems.append(HouseholdProblem(row.line, field, message,
-                                              _shown(row.text(field))))
+                                              shown(row.text(field))))
 
     def households(self, rows: list[_Row]) -> list[Household]:
         found = [h for h in map(self._row, rows) if h is not None]
@@ -230,7 +190,7 @@ class _Checker:
             if tag is None:
                 known = ", ".join(f"{t.value} ({t.label})" for t in SpecialTag)
                 self.problems.append(HouseholdProblem(
-                    row.line, "tags", f"unknown tag; one of {known}", _shown(name)))
+                    row.line, "tags", f"unknown tag; one of {known}", shown(name)))
             elif tag not in tags:
                 tags.append(tag)
         return tuple(tags)

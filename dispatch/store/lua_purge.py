@@ -6,18 +6,10 @@ id, and its tasks through those entries, so nothing of it is left for a screen o
 """
 
 from dispatch.store import keys
-from dispatch.store.lua import FILLS, PLACEHOLDER, _lua_str
+from dispatch.store.lua import PLACEHOLDER, _lua_str
+from dispatch.store.lua_tasks import TASK_FILLS
 
-PURGE_FILLS = FILLS | {
-    "CHANGES": _lua_str(keys.CHANGES),
-    "TASK": _lua_str(keys.TASK_PREFIX),
-    "EVENT_TASK": _lua_str(keys.EVENT_TASK_PREFIX),
-    "WORKER_TASKS": _lua_str(keys.WORKER_TASKS_PREFIX),
-    "WORKER_OPEN": _lua_str(keys.WORKER_OPEN_TASKS_PREFIX),
-    "TASKS_OPEN": _lua_str(keys.TASKS_OPEN),
-    "ACCEPT_DUE": _lua_str(keys.TASKS_ACCEPT_DUE),
-    "OPEN_COUNTS": _lua_str(keys.TASKS_OPEN_COUNTS),
-}
+PURGE_FILLS = TASK_FILLS | {"CHANGES": _lua_str(keys.CHANGES)}
 
 # ARGV: 1 event id, 2 the drill id the event must carry (a real event is never touched).
 # Returns {1, stream entries removed, tasks removed}, {0} if absent, {-1} if not the drill's.

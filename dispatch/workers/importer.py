@@ -11,15 +11,14 @@ from __future__ import annotations
 import csv
 import io
 import math
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterator
 from typing import Any, TypeVar
 
 import numpy as np
 import shapely
 from pydantic import ValidationError
 
-from dispatch.channels.hotline.read import ENCODINGS
+from dispatch.csvfile import FileImportError, LineProblem, Row, decode, shown
 from dispatch.workers.models import (
     COLUMNS,
     LEADER_ROLES,
@@ -38,42 +37,17 @@ REQUIRED = ("id", "name", "phone", "role", "grid")
 MAX_ROWS = 50_000
 _TRUE = frozenset({"1", "true", "是"})
 _FALSE = frozenset({"0", "false", "否", ""})
-_SHOWN = 80  # characters of a bad cell quoted back
 _E = TypeVar("_E", WorkerRole, DutyStatus, LeaderTier)
 
 
-@dataclass(frozen=True, slots=True)
-class RosterProblem:
-    """One thing wrong in the file, where a clerk finds it: line, column, the cell's text."""
-
-    line: int
-    field: str
-    message: str
-    value: str = ""
-
-    def __str__(self) -> str:
-        return f"line {self.line}, {self.field}: {self.message} (got {self.value!r})"
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"line": self.line, "field": self.field, "message": self.message,
-                "value": self.value}
+RosterProblem = LineProblem  # one problem of the file, named by line and column
 
 
-class RosterImportError(ValueError):
+class RosterImportError(FileImportError):
     """The roster cannot be imported; carries every problem found, in line order."""
 
-    def __init__(self, problems: list[RosterProblem]) -> None:
-        self.problems = sorted(problems, key=lambda p: p.line)
-        super().__init__("; ".join(str(p) for p in self.problems))
 
-
-@dataclass(frozen=True, slots=True)
-class _Row:
-    line: int
-    cells: Mapping[str, str]
-
-    def text(self, name: str) -> str:
-        return self.cells.get(name, "").strip()
+_Row = Row
 
 
 def read_roster(data: bytes, *, grids: GridSet) -> list[Worker]:
@@ -83,17 +57,7 @@ def read_roster(data: bytes, *, grids: GridSet) -> list[Worker]:
 
 
 def _decode(data: bytes) -> str:
-    if not data.strip():
-        raise RosterImportError([RosterProblem(1, "file", "is empty")])
-    if b"\x00" in data:
-        raise RosterImportError([RosterProblem(1, "file", "is not a CSV text file",
-                                               _shown(data[:_SHOWN].hex()))])
-    for encoding in ENCODINGS:
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise RosterImportError([RosterProblem(1, "file", "is neither UTF-8 nor GBK text")])
+    return decode(data, error=RosterImportError)
 
 
 def _rows(text: str) -> list[_Row]:
@@ -149,10 +113,6 @@ def _check_header(header: list[str], line: int) -> None:
         raise RosterImportError(problems)
 
 
-def _shown(text: str) -> str:
-    return text if len(text) <= _SHOWN else text[:_SHOWN] + "…"
-
-
 class _Checker:
     """One pass over the rows against one grid set, collecting problems instead of raising."""
 
@@ -167,7 +127,7 @@ class _Checker:
         self.problems: list[RosterProblem] = []
 
     def _problem(self, row: _Row, field: str, message: str) -> None:
-        self.problems.append(RosterProblem(row.line, field, message, _shown(row.text(field))))
+        self.problems.append(RosterProblem(row.line, field, message, shown(row.text(field))))
 
     def workers(self, rows: list[_Row]) -> list[Worker]:
         checked = [(row, self._row(row)) for row in rows]
@@ -216,7 +176,7 @@ class _Checker:
             for error in exc.errors():
                 field = str(error["loc"][0]) if error["loc"] else "row"
                 self.problems.append(RosterProblem(row.line, field, error["msg"],
-                                                   _shown(row.text(field))))
+                                                   shown(row.text(field))))
             return None
 
     def _leadership(self, row: _Row, role: WorkerRole | None, grid: str) -> LeaderTier | None:
