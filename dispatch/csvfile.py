@@ -7,7 +7,7 @@ file in one run, each as ``line N, FIELD: message (got 'VALUE')``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -68,3 +68,17 @@ def decode(data: bytes, *, error: type[FileImportError]) -> str:
         except UnicodeDecodeError:
             continue
     raise error([LineProblem(1, "file", "is neither UTF-8 nor GBK text")])
+
+
+def check_header(header: list[str], line: int, *, columns: Sequence[str],
+                 required: Iterable[str], error: type[FileImportError]) -> None:
+    """Every unknown, repeated or missing column of the header row at once."""
+    problems = [LineProblem(line, "header", f"unknown column; the columns are "
+                                            f"{', '.join(columns)}", name)
+                for name in header if name not in columns]
+    problems += [LineProblem(line, "header", "column given twice", name)
+                 for name in sorted({n for n in header if n and header.count(n) > 1})]
+    problems += [LineProblem(line, "header", f"missing column {name}", "")
+                 for name in required if name not in header]
+    if problems:
+        raise error(problems)

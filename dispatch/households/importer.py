@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from dispatch.csvfile import FileImportError, LineProblem, Row, decode, shown
+from dispatch.csvfile import FileImportError, LineProblem, Row, check_header, decode, shown
 from dispatch.households.models import Household, SpecialTag, household_id
 from geo.grids import GridSet
 from geo.model import Tier
@@ -99,15 +99,7 @@ def _records(reader: Any, read: list[int], problems: list[HouseholdProblem]) -> 
 
 
 def _check_header(header: list[str], line: int) -> None:
-    problems = [HouseholdProblem(line, "header", f"unknown column; the columns are "
-                                                 f"{', '.join(COLUMNS)}", name)
-                for name in header if name not in COLUMNS]
-    problems += [HouseholdProblem(line, "header", "column given twice", name)
-                 for name in sorted({n for n in header if n and header.count(n) > 1})]
-    problems += [HouseholdProblem(line, "header", f"missing column {name}", "")
-                 for name in REQUIRED if name not in header]
-    if problems:
-        raise HouseholdImportError(problems)
+    check_header(header, line, columns=COLUMNS, required=REQUIRED, error=HouseholdImportError)
 
 
 class _Checker:

@@ -18,7 +18,7 @@ import numpy as np
 import shapely
 from pydantic import ValidationError
 
-from dispatch.csvfile import FileImportError, LineProblem, Row, decode, shown
+from dispatch.csvfile import FileImportError, LineProblem, Row, check_header, decode, shown
 from dispatch.workers.models import (
     COLUMNS,
     LEADER_ROLES,
@@ -102,15 +102,7 @@ def _records(reader: Any, read: list[int]) -> Iterator[_Row]:
 
 
 def _check_header(header: list[str], line: int) -> None:
-    problems = [RosterProblem(line, "header", f"unknown column; the columns are "
-                                              f"{', '.join(COLUMNS)}", name)
-                for name in header if name not in COLUMNS]
-    problems += [RosterProblem(line, "header", "column given twice", name)
-                 for name in sorted({n for n in header if n and header.count(n) > 1})]
-    problems += [RosterProblem(line, "header", f"missing column {name}", "")
-                 for name in REQUIRED if name not in header]
-    if problems:
-        raise RosterImportError(problems)
+    check_header(header, line, columns=COLUMNS, required=REQUIRED, error=RosterImportError)
 
 
 class _Checker:
