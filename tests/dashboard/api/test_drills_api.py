@@ -219,5 +219,5 @@ def test_published_slots_show_on_the_buildings_qr_page(env):
                   headers=_auth(t[Role.COORDINATOR]))
     assert done.status_code == 201 and done.get_json()["label"] == "核酸检测"
     page = c.get(f"/report?grid={env['micro']}&b=1栋").get_data(as_text=True)
-    assert "各楼时段安排" in page and "r-slot-mine" in page
+    assert "各楼时段安排" in page and "r-slot-mine" in page and "演练 DRILL" in page
     assert "2033-05-18" in page and "09:00–09:30" in page
