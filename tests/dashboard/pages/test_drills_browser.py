@@ -17,8 +17,9 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from dashboard.runtime import open_runtime
 from dashboard.settings import Settings
-from dispatch.access.roles import Role
+from dispatch.access.roles import Actor, Role
 from dispatch.drills.figures import figures
+from dispatch.drills.models import DrillAction
 from dispatch.drills.replay import state_at
 from dispatch.workers.models import DutyStatus, Worker, WorkerRole
 from tests.conftest import OPERATOR
@@ -48,9 +49,18 @@ def env(live_server, redis_server, cache_dir, demo_grids, tmp_path_factory):
             if runtime.auth.user(name) is None:
                 runtime.auth.add_user(name, role=role, password=password)
         token = runtime.auth.create_token(name="drill-browser", role=Role.COORDINATOR)
+        _end_other_drills(runtime)
         yield {"runtime": runtime, "street": cell.micro[:9], "token": token}
     finally:
         runtime.close()
+
+
+def _end_other_drills(runtime) -> None:
+    """Drills other tests left running on this Redis would take the banner (it shows the
+    first live drill): they are aborted, as a coordinator ends an old exercise."""
+    actor = Actor(name="drill-browser-setup", role=Role.COORDINATOR)
+    for drill_id in sorted(runtime.drill_store.live_ids()):
+        runtime.drills.act(drill_id, DrillAction.ABORT, actor=actor)
 
 
 def _second(tmp_path: Path, name: str):
