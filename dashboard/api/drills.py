@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from dashboard.api.access import allow
 from dashboard.api.drills_openapi import PATHS as OPENAPI_PATHS
-from dashboard.api.errors import BodyError
+from dashboard.api.errors import BodyError, json_object
 from dispatch.access.policy import Permission, require
 from dispatch.access.roles import Actor, Role
 from dispatch.drills.models import DrillAction, DrillIn, DrillKind, ResponderStatus
@@ -27,13 +27,6 @@ MAX_REASON = 200
 
 def _runtime():
     return current_app.extensions["grid_dispatch"]
-
-
-def _object() -> dict[str, Any]:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise BodyError("body", "must be a JSON object")
-    return body
 
 
 def _model(model, body: dict[str, Any]):
@@ -104,7 +97,7 @@ def households(drill_id: str, *, actor):
 @bp.post("/api/v1/drills")
 @allow(P.DRILL_RUN)
 def plan(*, actor):
-    spec = _model(DrillIn, _object())
+    spec = _model(DrillIn, json_object())
     if len(spec.scope) >= 9:
         require(actor, P.DRILL_RUN, street=spec.scope[:9], grids=[spec.scope])
     return jsonify(_runtime().drills.plan(spec, actor=actor)), 201
@@ -120,7 +113,7 @@ def get_drill(drill_id: str, *, actor):
 @bp.post("/api/v1/drills/<drill_id>/actions")
 @allow(P.DRILL_RUN)
 def act(drill_id: str, *, actor):
-    body = _object()
+    body = json_object()
     try:
         action = DrillAction(str(body.get("action", "")))
     except ValueError:
@@ -139,7 +132,7 @@ def responders(drill_id: str, *, actor):
 @bp.post("/api/v1/drills/<drill_id>/responders/<worker_id>/override")
 @allow(P.DRILL_RUN)
 def override(drill_id: str, worker_id: str, *, actor):
-    reason = _reason(_object())
+    reason = _reason(json_object())
     _watch(actor, drill_id, P.DRILL_RUN)
     t = _runtime().muster.override(drill_id, worker_id, reason=reason, actor=actor)
     return jsonify(worker=worker_id, status=ResponderStatus.ARRIVED.value, t=t)
@@ -149,7 +142,7 @@ def override(drill_id: str, worker_id: str, *, actor):
 @allow(P.DRILL_PERSONAL)
 def reveal(drill_id: str, worker_id: str, *, actor):
     """A missing responder's number in full, to call them; the audit keeps who and why."""
-    note = _reason(_object())
+    note = _reason(json_object())
     runtime = _runtime()
     _watch(actor, drill_id, P.DRILL_PERSONAL)
     if worker_id not in runtime.drill_store.responders(drill_id):
@@ -165,7 +158,7 @@ def reveal(drill_id: str, worker_id: str, *, actor):
 @bp.post("/api/v1/drills/<drill_id>/respond")
 @allow(P.DRILL_RESPOND)
 def respond(drill_id: str, *, actor):
-    body = _object()
+    body = json_object()
     try:
         step = ResponderStatus(str(body.get("step", "")))
     except ValueError:
@@ -181,7 +174,7 @@ def respond(drill_id: str, *, actor):
 @bp.post("/api/v1/drills/<drill_id>/sweep")
 @allow(P.DRILL_RESPOND)
 def sweep(drill_id: str, *, actor):
-    body = _object()
+    body = json_object()
     who = _responder(actor, body)
     batch = _model(SweepBatch, {k: v for k, v in body.items() if k != "worker"})
     if actor.role is Role.WORKER:
@@ -212,7 +205,7 @@ def pending(drill_id: str, *, actor):
 @bp.post("/api/v1/drills/<drill_id>/slots")
 @allow(P.DRILL_RUN)
 def slots(drill_id: str, *, actor):
-    body = _object()
+    body = json_object()
     start = _start(body.get("start"))
     minutes, per_slot = body.get("minutes", 20), body.get("per_slot", 3)
     if not isinstance(minutes, int) or not 5 <= minutes <= 240:
@@ -256,17 +249,12 @@ def replay(drill_id: str, *, actor):
 @allow(P.DRILL_READ)
 def report(drill_id: str, *, actor):
     """The after-action report as one HTML file that opens offline."""
-    import tempfile
-    from pathlib import Path
-
-    from dispatch.drills.report import write_report
+    from dispatch.drills.report import report_html
 
     _watch(actor, drill_id)
     runtime = _runtime()
-    with tempfile.TemporaryDirectory() as folder:
-        write_report(runtime.drill_store.log(drill_id), Path(folder), grids=runtime.grids,
-                     priority_ids=runtime.sweep.priority_ids(drill_id))
-        html = (Path(folder) / "report.html").read_bytes()
+    html = report_html(runtime.drill_store.log(drill_id), grids=runtime.grids,
+                       priority_ids=runtime.sweep.priority_ids(drill_id))
     return Response(html, mimetype="text/html", headers={
         "Content-Disposition": f'attachment; filename="drill-{drill_id}.html"'})
 

@@ -43,6 +43,14 @@ class BodyError(ValueError):
         self.field = field
 
 
+def json_object() -> dict[str, Any]:
+    """The request's JSON body, which must be an object (else a 400 naming ``body``)."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise BodyError("body", "must be a JSON object")
+    return body
+
+
 class BoundedJSON(DefaultJSONProvider):
     """Flask's JSON, where a body nested past the parser's depth is bad input, not a crash."""
 

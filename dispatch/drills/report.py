@@ -48,6 +48,14 @@ def write_report(entries: Sequence[Entry], out_dir: Path, *, grids: GridSet | No
     return {"figures": figs, "paths": paths}
 
 
+def report_html(entries: Sequence[Entry], *, grids: GridSet | None = None,
+                priority_ids: set[str] | None = None) -> str:
+    """The report page alone (what a screen's download needs; the CSV files are not made)."""
+    log = read(entries)
+    figs = figures_of(log, grids=grids, priority_ids=priority_ids)
+    return render(figs, minute_frames(Replay(log)))
+
+
 def _write_tables(log: MusterLog | SweepLog, figs: dict[str, Any],
                   out_dir: Path) -> dict[str, Path]:
     paths = {
