@@ -4,24 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from dashboard.api.openapi import error, json_body, path
 from dispatch.drills.models import DrillAction, DrillIn, ResponderStatus
 from dispatch.drills.scenarios import load_scenarios
 from dispatch.drills.sweep import SweepBatch
 
-_ERR = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
-
-
-def _answer(description: str) -> dict[str, Any]:
-    return {"description": description, **_ERR}
-
 
 def _id(name: str) -> dict[str, Any]:
-    return {"name": name, "in": "path", "required": True,
-            "schema": {"type": "string", "maxLength": 60}}
-
-
-def _json(schema: dict[str, Any]) -> dict[str, Any]:
-    return {"required": True, "content": {"application/json": {"schema": schema}}}
+    return path(name, schema={"type": "string", "maxLength": 60})
 
 
 def _schema(model) -> dict[str, Any]:
@@ -51,23 +41,23 @@ def _inline(node: Any, defs: dict[str, Any]) -> Any:
 
 _REASON = {"type": "object", "properties": {"reason": {"type": "string", "maxLength": 200}}}
 _DRILL = [_id("drill_id")]
-_COMMON = {"400": _answer("not a JSON object"), "404": _answer("no such drill"),
-           "409": _answer("the drill's state does not allow it; `current` says where it is"),
-           "422": _answer("a field is invalid; `field` names it")}
+_COMMON = {"400": error("not a JSON object"), "404": error("no such drill"),
+           "409": error("the drill's state does not allow it; `current` says where it is"),
+           "422": error("a field is invalid; `field` names it")}
 _TAGS = ["drills"]
 
 
 def _get(summary: str, *, params: list[dict[str, Any]] | None = None,
          ok: str = "JSON") -> dict[str, Any]:
     return {"get": {"summary": summary, "tags": _TAGS, "parameters": params or _DRILL,
-                    "responses": {"200": {"description": ok}, "404": _answer("no such drill"),
-                                  "422": _answer("a parameter is invalid; `field` names it")}}}
+                    "responses": {"200": {"description": ok}, "404": error("no such drill"),
+                                  "422": error("a parameter is invalid; `field` names it")}}}
 
 
 def _post(summary: str, body: dict[str, Any], *, params: list[dict[str, Any]] | None = None,
           ok: str = "200") -> dict[str, Any]:
     return {"post": {"summary": summary, "tags": _TAGS, "parameters": params or _DRILL,
-                     "requestBody": _json(body),
+                     "requestBody": json_body(body),
                      "responses": {ok: {"description": "done"}, **_COMMON}}}
 
 
@@ -78,7 +68,7 @@ PATHS = {
         "get": {"summary": "Recent drills, and those running or paused", "tags": _TAGS,
                 "responses": {"200": {"description": "drills"}}},
         "post": {"summary": "Plan a muster or a sweep (coordinators)", "tags": _TAGS,
-                 "requestBody": _json(_plan_schema()),
+                 "requestBody": json_body(_plan_schema()),
                  "responses": {"201": {"description": "the planned drill"}, **_COMMON}}},
     "/api/v1/drills/clock": {"get": {
         "summary": "The server's time (screens keep their countdowns to it)", "tags": _TAGS,

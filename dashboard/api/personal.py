@@ -10,6 +10,7 @@ from flask import Blueprint, current_app, jsonify, request
 
 from dashboard.api.access import allow
 from dashboard.api.errors import problem
+from dashboard.api.openapi import error
 from dispatch.access.policy import Permission, require
 from dispatch.events.service import place
 from dispatch.privacy.audit import RevealReason
@@ -22,7 +23,7 @@ MAX_NOTE = 200
 @bp.post("/api/v1/events/<event_id>/reveal")
 @allow(Permission.PERSONAL_REVEAL)
 def reveal(event_id: str, *, actor):
-    body = request.get_json(silent=True)
+    body = request.getjson_body(silent=True)
     if not isinstance(body, dict):
         return problem(400, "invalid", "body must be a JSON object with 'reason'", field="body")
     reason, note = body.get("reason"), body.get("note", "")
@@ -39,13 +40,6 @@ def reveal(event_id: str, *, actor):
     return jsonify(id=event_id, reporter=found, reason=reason)
 
 
-_ERR = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
-
-
-def _answer(description: str) -> dict:
-    return {"description": description, **_ERR}
-
-
 OPENAPI_PATHS = {
     "/api/v1/events/{event_id}/reveal": {
         "post": {
@@ -59,11 +53,11 @@ OPENAPI_PATHS = {
                     "note": {"type": "string", "maxLength": MAX_NOTE}}}}}},
             "responses": {
                 "200": {"description": "the contact, and the reason recorded with it"},
-                "400": _answer("not a JSON object"),
-                "401": _answer("no or unknown token"),
-                "403": _answer("may not reveal, or the event is outside the caller's scope"),
-                "404": _answer("no such event"),
-                "422": _answer("reason or note invalid; `field` names it"),
-                "503": _answer("storage unavailable; retry")}},
+                "400": error("not a JSON object"),
+                "401": error("no or unknown token"),
+                "403": error("may not reveal, or the event is outside the caller's scope"),
+                "404": error("no such event"),
+                "422": error("reason or note invalid; `field` names it"),
+                "503": error("storage unavailable; retry")}},
     },
 }

@@ -19,6 +19,7 @@ from werkzeug.exceptions import NotFound, RequestEntityTooLarge
 
 from dashboard.api.access import allow
 from dashboard.api.errors import problem
+from dashboard.api.openapi import error
 from dispatch.access.policy import Permission, require
 from dispatch.access.roles import Actor
 from dispatch.tasks.lifecycle import StepError, TaskStatus
@@ -127,13 +128,6 @@ def _too_large():
                    field=FIELD)
 
 
-_ERR = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
-
-
-def _answer(description: str) -> dict:
-    return {"description": description, **_ERR}
-
-
 _PARAMS = [{"name": "task_id", "in": "path", "required": True,
             "schema": {"type": "string", "maxLength": 60}}]
 
@@ -152,10 +146,10 @@ OPENAPI_PATHS = {
                     "content": {"application/json": {"schema": {
                         "type": "object", "required": ["url"],
                         "properties": {"url": {"type": "string"}}}}}},
-            "404": _answer("no such task"),
-            "409": _answer("the task is finished, or holds the most photos it may"),
-            "413": _answer("the photo is larger than 5 MB"),
-            "422": _answer("no `photo` field, or not a JPEG, PNG or WebP picture")}}},
+            "404": error("no such task"),
+            "409": error("the task is finished, or holds the most photos it may"),
+            "413": error("the photo is larger than 5 MB"),
+            "422": error("no `photo` field, or not a JPEG, PNG or WebP picture")}}},
     "/api/v1/tasks/{task_id}/photos/{name}": {"get": {
         "summary": "One photo of a task, to whoever may read the task",
         "tags": ["dispatch"],
@@ -166,5 +160,5 @@ OPENAPI_PATHS = {
                 kind: {"schema": {"type": "string", "format": "binary"}}
                 for kind in KINDS.values()}},
             "304": {"description": "not modified"},
-            "404": _answer("no such task or photo")}}},
+            "404": error("no such task or photo")}}},
 }

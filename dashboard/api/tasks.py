@@ -5,7 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify, request
 
 from dashboard.api.access import allow
-from dashboard.api.errors import BodyError, problem
+from dashboard.api.errors import BodyError, json_object, problem
+from dashboard.api.openapi import error, json_body, path
 from dispatch.access.policy import Permission, require
 from dispatch.access.roles import Role
 from dispatch.events.models import Satisfaction
@@ -25,13 +26,6 @@ def _runtime():
     return current_app.extensions["grid_dispatch"]
 
 
-def _object() -> dict:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise BodyError("body", "must be a JSON object")
-    return body
-
-
 def _text(body: dict, name: str) -> str:
     value = body.get(name, "")
     if not isinstance(value, str) or len(value) > MAX_TEXT:
@@ -49,10 +43,10 @@ def recommendations(event_id: str, *, actor):
     view = runtime.events.get(event_id, check=lambda v: require(actor, P.EVENT_MANAGE,
                                                                 **place(v)))
     found = runtime.recommender.for_place(place_of(view), limit=int(raw))
-    return jsonify(event=event_id, candidates=[candidate_json(c) for c in found])
+    return jsonify(event=event_id, candidates=[candidatejson_body(c) for c in found])
 
 
-def candidate_json(c) -> dict:
+def candidatejson_body(c) -> dict:
     from dispatch.privacy.mask import mask_phone
 
     w = c.worker
@@ -68,7 +62,7 @@ def candidate_json(c) -> dict:
 @bp.post("/api/v1/events/<event_id>/tasks")
 @allow(P.EVENT_MANAGE)
 def assign(event_id: str, *, actor):
-    body = _object()
+    body = json_object()
     worker = body.get("worker")
     if not isinstance(worker, str) or not worker or len(worker) > 40:
         raise BodyError("worker", "must be a worker id from the roster")
@@ -99,7 +93,7 @@ def get_task(task_id: str, *, actor):
 @bp.post("/api/v1/tasks/<task_id>/steps")
 @allow(P.EVENT_MOVE)
 def step(task_id: str, *, actor):
-    body = _object()
+    body = json_object()
     try:
         target = TaskStatus(str(body.get("status", "")))
     except ValueError:
@@ -127,7 +121,7 @@ def report_position(*, actor):
     from dispatch.workers.positions import parse
 
     book: PositionBook = _runtime().positions
-    body = _object()
+    body = json_object()
     worker = actor.name
     if "worker" in body:  # an integration (a gateway) reports for the workers it serves
         worker = body.pop("worker")
@@ -141,20 +135,8 @@ def report_position(*, actor):
     return jsonify(worker=worker, stored=stored), 202
 
 
-_ERR = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
-
-
-def _answer(description: str) -> dict:
-    return {"description": description, **_ERR}
-
-
 def _id(name: str) -> dict:
-    return {"name": name, "in": "path", "required": True,
-            "schema": {"type": "string", "maxLength": 60}}
-
-
-def _json(schema: dict) -> dict:
-    return {"required": True, "content": {"application/json": {"schema": schema}}}
+    return path(name, schema={"type": "string", "maxLength": 60})
 
 
 _TEXT = {"type": "string", "maxLength": MAX_TEXT}
@@ -164,10 +146,10 @@ _STEP = {"type": "object", "required": ["status"], "properties": {
     "satisfaction": {"type": "string", "enum": [s.value for s in Satisfaction]},
     "photos": {"type": "array", "maxItems": MAX_PHOTOS,
                "items": {"type": "string", "minLength": 1, "maxLength": 300}}}}
-_COMMON = {"400": _answer("not a JSON object"), "404": _answer("no such event, task or worker"),
-           "409": _answer("taken meanwhile (another operator assigned it; the answer names "
+_COMMON = {"400": error("not a JSON object"), "404": error("no such event, task or worker"),
+           "409": error("taken meanwhile (another operator assigned it; the answer names "
                           "who) or the task moved meanwhile"),
-           "422": _answer("a field is invalid; `field` names it")}
+           "422": error("a field is invalid; `field` names it")}
 
 OPENAPI_PATHS = {
     "/api/v1/events/{event_id}/recommendations": {"get": {
@@ -176,11 +158,11 @@ OPENAPI_PATHS = {
         "parameters": [_id("event_id"), {"name": "limit", "in": "query", "schema": {
             "type": "integer", "minimum": 1, "maximum": MAX_CANDIDATES}}],
         "responses": {"200": {"description": "candidates, best first"},
-                      "400": _answer("limit out of range"), "404": _answer("no such event")}}},
+                      "400": error("limit out of range"), "404": error("no such event")}}},
     "/api/v1/events/{event_id}/tasks": {"post": {
         "summary": "Assign an event to a worker (one open task per event, atomically)",
         "tags": ["dispatch"], "parameters": [_id("event_id")],
-        "requestBody": _json({"type": "object", "required": ["worker"], "properties": {
+        "requestBody": json_body({"type": "object", "required": ["worker"], "properties": {
             "worker": {"type": "string", "minLength": 1, "maxLength": 40}, "note": _TEXT}}),
         "responses": {"201": {"description": "the task"}, **_COMMON}}},
     "/api/v1/tasks": {"get": {
@@ -188,24 +170,24 @@ OPENAPI_PATHS = {
         "tags": ["dispatch"],
         "parameters": [{"name": "worker", "in": "query",
                         "schema": {"type": "string", "maxLength": 40}}],
-        "responses": {"200": {"description": "tasks"}, "400": _answer("worker too long")}}},
+        "responses": {"200": {"description": "tasks"}, "400": error("worker too long")}}},
     "/api/v1/tasks/{task_id}": {"get": {
         "summary": "One task", "tags": ["dispatch"], "parameters": [_id("task_id")],
-        "responses": {"200": {"description": "the task"}, "404": _answer("no such task")}}},
+        "responses": {"200": {"description": "the task"}, "404": error("no such task")}}},
     "/api/v1/tasks/{task_id}/steps": {"post": {
         "summary": "Move a task a step (accept, decline, en route, on site, resolve, verify, "
                    "call back, close, return)",
-        "tags": ["dispatch"], "parameters": [_id("task_id")], "requestBody": _json(_STEP),
+        "tags": ["dispatch"], "parameters": [_id("task_id")], "requestBody": json_body(_STEP),
         "responses": {"200": {"description": "the task after the step"}, **_COMMON}}},
     "/api/v1/workers/me/position": {"post": {
         "summary": "A worker's phone reports where it is (an integration names the worker)",
         "tags": ["dispatch"],
-        "requestBody": _json({"type": "object", "required": ["lon", "lat"], "properties": {
+        "requestBody": json_body({"type": "object", "required": ["lon", "lat"], "properties": {
             "lon": {"type": "number"}, "lat": {"type": "number"},
             "accuracy_m": {"type": "number", "minimum": 0, "maximum": 5000},
             "at": {"type": "string", "format": "date-time"},
             "worker": {"type": "string", "maxLength": 40}}}),
         "responses": {"202": {"description": "stored (or older than the stored one)"},
-                      "400": _answer("not a JSON object"),
-                      "422": _answer("a field is invalid; `field` names it")}}},
+                      "400": error("not a JSON object"),
+                      "422": error("a field is invalid; `field` names it")}}},
 }

@@ -12,7 +12,7 @@ from flask import Blueprint, current_app, jsonify, request
 
 from dashboard.api.access import allow
 from dashboard.api.errors import problem
-from dashboard.api.openapi import PYTHON_SPACE, trimmed
+from dashboard.api.openapi import PYTHON_SPACE, error, trimmed
 from dispatch.access.credentials import TokenDeviceError, TokenNotFoundError, require_device
 from dispatch.access.policy import Permission, scope_problem
 from dispatch.access.roles import Role
@@ -36,7 +36,7 @@ def list_tokens():
 @bp.post("/api/v1/tokens")
 @allow(Permission.TOKENS_MANAGE)
 def create_token():
-    body = request.get_json(silent=True)
+    body = request.getjson_body(silent=True)
     if not isinstance(body, dict):
         return problem(400, "invalid", "body must be a JSON object", field="body")
     name, role = body.get("name"), body.get("role")
@@ -82,18 +82,11 @@ def revoke_token(token_id: str, *, actor):
     return jsonify(revoked=info.as_dict())
 
 
-_ERR = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
-
-
-def _answer(description: str) -> dict:
-    return {"description": description, **_ERR}
-
-
 _BLANK = f"[{PYTHON_SPACE}]"
 #: What parse_scope reads: nothing (the district), or a reach naming at least one code.
 _SCOPE = (f"^(?:{_BLANK}*district{_BLANK}*|{_BLANK}*(?:street|grids):[\\s\\S]*"
           f"[^,{PYTHON_SPACE}][\\s\\S]*)$|^$")
-_ADMIN = {"401": _answer("no or unknown token"), "403": _answer("not an administrator")}
+_ADMIN = {"401": error("no or unknown token"), "403": error("not an administrator")}
 OPENAPI_PATHS = {
     "/api/v1/tokens": {
         "get": {"summary": "Every live API token by id (never the token itself)",
@@ -111,8 +104,8 @@ OPENAPI_PATHS = {
                          "expires_days": {"type": "number", "minimum": 0,
                                           "maximum": MAX_DAYS}}}}}},
                  "responses": {"201": {"description": "the new token"},
-                               "400": _answer("not a JSON object"),
-                               "422": _answer("a field is invalid; `field` names it"), **_ADMIN}},
+                               "400": error("not a JSON object"),
+                               "422": error("a field is invalid; `field` names it"), **_ADMIN}},
     },
     "/api/v1/tokens/{token_id}": {
         "delete": {"summary": "Revoke a token: its calls fail within a second, its websockets "
@@ -120,7 +113,7 @@ OPENAPI_PATHS = {
                    "parameters": [{"name": "token_id", "in": "path", "required": True,
                                    "schema": {"type": "string", "minLength": 8}}],
                    "responses": {"200": {"description": "revoked"},
-                                 "404": _answer("no token, or more than one, has this id"),
+                                 "404": error("no token, or more than one, has this id"),
                                  **_ADMIN}},
     },
 }

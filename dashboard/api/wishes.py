@@ -6,6 +6,7 @@ from flask import Blueprint, current_app, jsonify, request
 
 from dashboard.api.access import allow
 from dashboard.api.errors import BodyError, problem
+from dashboard.api.openapi import error
 from dispatch.access.policy import Permission, require
 from dispatch.tasks.service import MAX_TEXT
 from dispatch.tasks.wishes import WishState, WishWall
@@ -44,7 +45,7 @@ def publish(event_id: str, *, actor):
 @bp.post("/api/v1/wishes/<event_id>/claim")
 @allow(P.WISH_CLAIM)
 def claim(event_id: str, *, actor):
-    body = request.get_json(silent=True) if request.get_data() else {}
+    body = request.getjson_body(silent=True) if request.get_data() else {}
     if not isinstance(body, dict):
         raise BodyError("body", "must be a JSON object (or empty)")
     note = body.get("note", "")
@@ -53,20 +54,13 @@ def claim(event_id: str, *, actor):
     return jsonify(_wall().claim(event_id, actor=actor, note=note)), 201
 
 
-_ERR = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
-
-
-def _answer(description: str) -> dict:
-    return {"description": description, **_ERR}
-
-
 _EVENT_ID = {"name": "event_id", "in": "path", "required": True,
              "schema": {"type": "string", "maxLength": 60}}
 _STATES = [s.value for s in WishState]
-_COMMON = {"404": _answer("no such event"),
-           "409": _answer("the wish is not in the state this needs (`field` is `status`), or "
+_COMMON = {"404": error("no such event"),
+           "409": error("the wish is not in the state this needs (`field` is `status`), or "
                           "another worker claimed it first (the answer names who)"),
-           "422": _answer("not a wish (`field` is `category`), the worker may not claim "
+           "422": error("not a wish (`field` is `category`), the worker may not claim "
                           "(`field` is `worker`: not a party member), or a field is invalid")}
 
 OPENAPI_PATHS = {
@@ -82,7 +76,7 @@ OPENAPI_PATHS = {
                     s: {"type": "array", "items": {"type": "object"}} for s in _STATES}},
                 "counts": {"type": "object", "properties": {
                     s: {"type": "integer"} for s in _STATES}}}}}}},
-            "400": _answer("limit out of range")}}},
+            "400": error("limit out of range")}}},
     "/api/v1/wishes/{event_id}/publish": {"post": {
         "summary": "Put a submitted wish on the wall (the centre registers its event)",
         "tags": ["wishes"], "parameters": [_EVENT_ID],
@@ -94,5 +88,5 @@ OPENAPI_PATHS = {
             "type": "object", "properties": {
                 "note": {"type": "string", "maxLength": MAX_TEXT}}}}}},
         "responses": {"201": {"description": "the task"},
-                      "400": _answer("the body is not a JSON object"), **_COMMON}}},
+                      "400": error("the body is not a JSON object"), **_COMMON}}},
 }
