@@ -45,7 +45,7 @@ class SimulatedDrill:
 
     def player(self, drill_id: str) -> Player:
         header = self.store.header(drill_id)
-        planned = self.sweep._planned(drill_id)  # the planned entry: people, points, grids
+        planned = self.sweep.planned(drill_id)  # the planned entry: people, points, grids
         play = lambda due: self._play(drill_id, due)  # noqa: E731
         if header["kind"] == DrillKind.MUSTER.value:
             speed = float(header.get("speed") or 1)

@@ -8,7 +8,7 @@ script: a batch naming one unknown household stores nothing.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -58,8 +58,12 @@ class SweepBatch(BaseModel):
 
 
 class Households(Protocol):
+    """What a sweep reads of the resident base's store (``HouseholdStore``)."""
+
+    def ids(self, micro: str) -> list[str]: ...
     def ids_in_building(self, building_id: str) -> list[str]: ...
-    def records(self, ids: Sequence[str]) -> dict[str, str]: ...
+    def buildings(self, micro: str) -> dict[str, int]: ...
+    def priority_many(self, micros: Iterable[str]) -> dict[str, set[str]]: ...
 
 
 class EmptyBuildingError(KeyError):
@@ -145,7 +149,7 @@ class SweepDesk:
     def progress(self, drill_id: str) -> dict[str, Any]:
         """Reached and total per micro-grid (what the map colours), and the totals."""
         self._sweep(drill_id)
-        totals = self._planned(drill_id)["households"]
+        totals = self.planned(drill_id)["households"]
         swept = self.store.swept(drill_id)
         grids = {m: [swept.get(m, 0), n] for m, n in totals.items()}
         done = sum(swept.values())
@@ -157,7 +161,7 @@ class SweepDesk:
         """Special-population households not yet reached, most urgent tag first (masked)."""
         header = self._sweep(drill_id)
         order = scenario(header["scenario"]).priority
-        micros = sorted(self._planned(drill_id)["households"])
+        micros = sorted(self.planned(drill_id)["households"])
         reached = set(self.store.reached(drill_id))
         ids = self.base.priority_first(micros, reached=reached, limit=limit, order=order)
         return self.base.views(ids)
@@ -168,14 +172,14 @@ class SweepDesk:
         header = self.store.header(drill_id)
         if header["kind"] != DrillKind.SWEEP.value:
             return None
-        found = self.households.priority_many(  # type: ignore[attr-defined]
-            sorted(self._planned(drill_id)["households"]))
+        found = self.households.priority_many(
+            sorted(self.planned(drill_id)["households"]))
         return set().union(*found.values()) if found else set()
 
     def households_of(self, drill_id: str, micro: str) -> dict[str, Any]:
         """One micro-grid's households by building, masked, each with what the sweep found."""
         self._sweep(drill_id)
-        ids = sorted(self.households.ids(micro))  # type: ignore[attr-defined]
+        ids = sorted(self.households.ids(micro))
         found = self.store.household_states(drill_id, ids)
         views = {v["id"]: v for v in self.base.views(ids)}
         buildings: dict[str, list[dict[str, Any]]] = {}
@@ -211,14 +215,14 @@ class SweepDesk:
 
     def slots_for(self, micro: str) -> list[dict[str, Any]]:
         """The published slots of one micro-grid's buildings (for its QR page)."""
-        buildings = self.households.buildings(micro)  # type: ignore[attr-defined]
+        buildings = self.households.buildings(micro)
         found = self.store.slots(sorted(buildings))
         return [{"building": b, **orjson.loads(v)} for b, v in sorted(found.items())]
 
     def _buildings(self, drill_id: str) -> list[str]:
         out: list[str] = []
-        for micro in sorted(self._planned(drill_id)["households"]):
-            out += sorted(self.households.buildings(micro))  # type: ignore[attr-defined]
+        for micro in sorted(self.planned(drill_id)["households"]):
+            out += sorted(self.households.buildings(micro))
         return out
 
     def _place(self, building: str) -> str:
@@ -228,7 +232,8 @@ class SweepDesk:
         except KeyError:
             return "社区服务点"
 
-    def _planned(self, drill_id: str) -> dict[str, Any]:
+    def planned(self, drill_id: str) -> dict[str, Any]:
+        """What the drill was planned with (its first entry's details), read once."""
         found = self._totals.get(drill_id)
         if found is None:
             first = self.store.log_head(drill_id)
