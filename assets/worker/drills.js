@@ -63,7 +63,10 @@
     if (d.status === "paused") node.append(both(el("p", "w-hint"), "演练已暂停", "Paused"));
     if (d.kind === "muster") muster(node, d);
     else node.append(el("div", "w-drill-grid"));
-    node.append(el("p", "w-error w-drill-error"));
+    const error = el("p", "w-error w-drill-error");
+    error.setAttribute("role", "alert");
+    error.hidden = true;  // shown with a refusal's words only
+    node.append(error);
     return node;
   }
 
@@ -93,6 +96,7 @@
     button.disabled = true;
     const error = node.querySelector(".w-drill-error");
     error.textContent = "";
+    error.hidden = true;
     try {
       if (step === "arrived" && state.position) {
         const p = state.position;
@@ -102,11 +106,13 @@
       const resp = await call("POST", "/api/v1/drills/" + encodeURIComponent(d.id) + "/respond",
         { step });
       if (resp.status !== 200) {
+        error.hidden = false;
         error.textContent = (resp.data && resp.data.message) || "未能提交";
         button.disabled = false;
         return;
       }
     } catch (err) {
+      error.hidden = false;
       say(error, "离线：联网后再点", "Offline: tap again once online");
       button.disabled = false;
       return;
