@@ -23,7 +23,7 @@ MAX_NOTE = 200
 @bp.post("/api/v1/events/<event_id>/reveal")
 @allow(Permission.PERSONAL_REVEAL)
 def reveal(event_id: str, *, actor):
-    body = request.getjson_body(silent=True)
+    body = request.get_json(silent=True)
     if not isinstance(body, dict):
         return problem(400, "invalid", "body must be a JSON object with 'reason'", field="body")
     reason, note = body.get("reason"), body.get("note", "")

@@ -43,10 +43,10 @@ def recommendations(event_id: str, *, actor):
     view = runtime.events.get(event_id, check=lambda v: require(actor, P.EVENT_MANAGE,
                                                                 **place(v)))
     found = runtime.recommender.for_place(place_of(view), limit=int(raw))
-    return jsonify(event=event_id, candidates=[candidatejson_body(c) for c in found])
+    return jsonify(event=event_id, candidates=[candidate_json(c) for c in found])
 
 
-def candidatejson_body(c) -> dict:
+def candidate_json(c) -> dict:
     from dispatch.privacy.mask import mask_phone
 
     w = c.worker

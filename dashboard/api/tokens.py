@@ -36,7 +36,7 @@ def list_tokens():
 @bp.post("/api/v1/tokens")
 @allow(Permission.TOKENS_MANAGE)
 def create_token():
-    body = request.getjson_body(silent=True)
+    body = request.get_json(silent=True)
     if not isinstance(body, dict):
         return problem(400, "invalid", "body must be a JSON object", field="body")
     name, role = body.get("name"), body.get("role")

@@ -45,7 +45,7 @@ def publish(event_id: str, *, actor):
 @bp.post("/api/v1/wishes/<event_id>/claim")
 @allow(P.WISH_CLAIM)
 def claim(event_id: str, *, actor):
-    body = request.getjson_body(silent=True) if request.get_data() else {}
+    body = request.get_json(silent=True) if request.get_data() else {}
     if not isinstance(body, dict):
         raise BodyError("body", "must be a JSON object (or empty)")
     note = body.get("note", "")
